@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/bac-platform/infra/components/validate"
+	"github.com/bac-platform/infra/stacks"
+	"github.com/bac-platform/infra/test/mocks"
+)
+
+// Plan is what the offline engine planned for one stack.
+type Plan struct {
+	Stack     string
+	Config    stacks.Config
+	Resources []mocks.Resource
+}
+
+// errConfig marks invalid configuration (exit code 2).
+var errConfig = errors.New("invalid configuration")
+
+// configError wraps problems so main can tell bad config from other failures.
+type configError struct{ problems validate.Problems }
+
+func (e configError) Error() string { return e.problems.Error() }
+func (e configError) Unwrap() error { return errConfig }
+
+// loadStacks reads and validates the named stacks of the project in dir. The
+// network check compares every stack file in dir, so a new region cannot
+// reuse another region's CIDR even when planned alone.
+func loadStacks(dir string, names []string) (string, map[string]stacks.StackFile, map[string]stacks.Config, error) {
+	project, err := stacks.ProjectName(dir)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	all, err := stacks.StackNames(dir)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if len(names) == 0 {
+		names = all
+	}
+	files := map[string]stacks.StackFile{}
+	configs := map[string]stacks.Config{}
+	var problems validate.Problems
+	for _, name := range all {
+		sf, err := stacks.ReadStackFile(dir, project, name)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		cfg, ps := stacks.Parse(sf.Values)
+		files[name], configs[name] = sf, cfg
+		if slices.Contains(names, name) {
+			for _, p := range ps {
+				problems.Add(sf.Path+": "+p.Path, "%s", p.Message)
+			}
+		}
+	}
+	for _, name := range names {
+		if _, ok := files[name]; !ok {
+			return "", nil, nil, fmt.Errorf("no stack %q: %s has no Pulumi.%s.yaml (stacks: %v)", name, dir, name, all)
+		}
+	}
+	problems.Extend(stacks.CheckOverlaps(configs))
+	if len(problems) > 0 {
+		return "", nil, nil, configError{problems}
+	}
+	selected := map[string]stacks.Config{}
+	for _, n := range names {
+		selected[n] = configs[n]
+	}
+	return project, files, selected, nil
+}
+
+// planStacks runs the real program for each stack with the mock engine.
+func planStacks(dir string, names []string) ([]Plan, error) {
+	project, files, configs, err := loadStacks(dir, names)
+	if err != nil {
+		return nil, err
+	}
+	order := make([]string, 0, len(configs))
+	for n := range configs {
+		order = append(order, n)
+	}
+	sort.Strings(order)
+	var plans []Plan
+	for _, name := range order {
+		cfg := configs[name]
+		m, err := mocks.RunStack(stacks.Program, project, cfg.Region, files[name])
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: %w", name, err)
+		}
+		plans = append(plans, Plan{Stack: name, Config: cfg, Resources: m.Resources()})
+	}
+	return plans, nil
+}

@@ -1,0 +1,282 @@
+// Package cluster builds the regional EKS cluster on pulumi-eks: the control
+// plane (private endpoint, restricted public endpoint, KMS envelope
+// encryption, control-plane logs, access entries, IRSA), the four managed node
+// pools of the architecture document (section 3.1) and the managed add-ons.
+package cluster
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/bac-platform/infra/components/validate"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Args configures the cluster. Its JSON form is the stack config key bac:cluster.
+type Args struct {
+	// Name is the EKS cluster name, e.g. bac-prod-us-east-1.
+	Name string `json:"name"`
+	// Version is the Kubernetes minor version, e.g. "1.33".
+	Version string `json:"version"`
+	// PublicAccessCIDRs may reach the public API endpoint (seed: the office /32).
+	// Empty turns the public endpoint off; the private endpoint is always on.
+	PublicAccessCIDRs []string `json:"publicAccessCidrs"`
+	// AdminRoleARNs are IAM roles granted cluster-admin through access entries.
+	AdminRoleARNs []string `json:"adminRoleArns"`
+	// LogRetentionDays is how long control-plane logs are kept in CloudWatch.
+	LogRetentionDays int `json:"logRetentionDays"`
+	// NodePools are the managed node groups by pool key (general, compute, memory, gpu).
+	NodePools map[string]NodePool `json:"nodePools"`
+	// AddonVersions pins managed add-on versions by add-on name; an add-on not
+	// listed gets the default version EKS pairs with the cluster's Kubernetes version.
+	AddonVersions map[string]string `json:"addonVersions"`
+
+	// VpcID, PrivateSubnetIDs and PublicSubnetIDs come from the network. Set by the stack.
+	VpcID            pulumi.StringInput      `json:"-"`
+	PrivateSubnetIDs pulumi.StringArrayInput `json:"-"`
+	PublicSubnetIDs  pulumi.StringArrayInput `json:"-"`
+	// Tags are applied to every taggable resource. Set by the stack.
+	Tags map[string]string `json:"-"`
+}
+
+// NodePool is one EKS managed node group.
+type NodePool struct {
+	// NodeGroupName is the node group's name in EKS (seed: general-purpose, ...).
+	NodeGroupName string `json:"nodeGroupName"`
+	// InstanceTypes are the EC2 instance types, first preferred.
+	InstanceTypes []string `json:"instanceTypes"`
+	// MinSize, DesiredSize and MaxSize bound the group's node count.
+	MinSize     int `json:"minSize"`
+	DesiredSize int `json:"desiredSize"`
+	MaxSize     int `json:"maxSize"`
+	// Labels are Kubernetes node labels.
+	Labels map[string]string `json:"labels"`
+	// Taints are Kubernetes node taints.
+	Taints []Taint `json:"taints"`
+	// DiskSizeGiB is the root volume size.
+	DiskSizeGiB int `json:"diskSize"`
+	// DiskType is the EBS volume type (gp3 in the seed).
+	DiskType string `json:"diskType"`
+	// DiskIOPS and DiskThroughputMiBps tune gp3 volumes; 0 keeps the gp3
+	// baseline (3000 IOPS, 125 MiB/s).
+	DiskIOPS            int `json:"diskIops"`
+	DiskThroughputMiBps int `json:"diskThroughput"`
+	// AMIType is the EKS AMI type (AL2023_x86_64_STANDARD, AL2023_x86_64_NVIDIA, ...).
+	AMIType string `json:"amiType"`
+}
+
+// Taint is a Kubernetes node taint.
+type Taint struct {
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Effect string `json:"effect"`
+}
+
+// Defaults. Node pool values are the architecture document's (section 3.1).
+const (
+	// DefaultKubernetesVersion is in EKS standard support: 1.35 was released
+	// on EKS on 2026-01-28 and is supported until 2027-03-27. The seed's 1.28
+	// left standard support in November 2024.
+	DefaultKubernetesVersion = "1.35"
+	// MinKubernetesVersion is the oldest minor version accepted (1.34, in
+	// standard support until 2026-12-02); older ones are past EKS standard
+	// support and cost extended-support fees. Raise it as versions age out.
+	MinKubernetesVersion = 34
+	// DefaultLogRetentionDays keeps control-plane (audit) logs for a year.
+	DefaultLogRetentionDays = 365
+	// AMITypeStandard is Amazon Linux 2023 for x86_64.
+	AMITypeStandard = "AL2023_x86_64_STANDARD"
+	// AMITypeNvidia is Amazon Linux 2023 with the NVIDIA driver, for GPU pools.
+	AMITypeNvidia = "AL2023_x86_64_NVIDIA"
+)
+
+// LogTypes are the control-plane log types shipped to CloudWatch: all five.
+var LogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+
+// Addons are the EKS managed add-ons every cluster runs.
+var Addons = []string{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
+
+// DefaultNodePools returns the seed's four pools.
+func DefaultNodePools() map[string]NodePool {
+	return map[string]NodePool{
+		"general": {
+			NodeGroupName: "general-purpose", InstanceTypes: []string{"m6i.2xlarge"},
+			MinSize: 10, DesiredSize: 30, MaxSize: 100,
+			Labels:      map[string]string{"role": "general"},
+			Taints:      []Taint{},
+			DiskSizeGiB: 200, DiskType: "gp3", DiskIOPS: 3000, DiskThroughputMiBps: 250,
+			AMIType: AMITypeStandard,
+		},
+		"compute": {
+			NodeGroupName: "compute-optimized", InstanceTypes: []string{"c6i.4xlarge"},
+			MinSize: 5, DesiredSize: 10, MaxSize: 50,
+			Labels:      map[string]string{"role": "compute"},
+			Taints:      []Taint{{Key: "compute", Value: "true", Effect: "NoSchedule"}},
+			DiskSizeGiB: 500, DiskType: "gp3",
+			AMIType: AMITypeStandard,
+		},
+		"memory": {
+			NodeGroupName: "memory-optimized", InstanceTypes: []string{"r6i.2xlarge"},
+			MinSize: 5, DesiredSize: 10, MaxSize: 30,
+			Labels:      map[string]string{"role": "memory"},
+			Taints:      []Taint{{Key: "memory", Value: "true", Effect: "NoSchedule"}},
+			DiskSizeGiB: 500, DiskType: "gp3",
+			AMIType: AMITypeStandard,
+		},
+		"gpu": {
+			NodeGroupName: "gpu-nodes", InstanceTypes: []string{"g5.4xlarge"},
+			MinSize: 0, DesiredSize: 2, MaxSize: 20,
+			Labels:      map[string]string{"role": "gpu", "nvidia.com/gpu": "true"},
+			Taints:      []Taint{{Key: "nvidia.com/gpu", Value: "true", Effect: "NoSchedule"}},
+			DiskSizeGiB: 1000, DiskType: "gp3",
+			AMIType: AMITypeNvidia,
+		},
+	}
+}
+
+// DefaultArgs returns the seed's cluster for name.
+func DefaultArgs(name string) Args {
+	return Args{
+		Name:              name,
+		Version:           DefaultKubernetesVersion,
+		PublicAccessCIDRs: []string{},
+		AdminRoleARNs:     []string{},
+		LogRetentionDays:  DefaultLogRetentionDays,
+		NodePools:         DefaultNodePools(),
+		AddonVersions:     map[string]string{},
+	}
+}
+
+// PoolKeys returns the node pool keys in a stable order.
+func (a Args) PoolKeys() []string {
+	keys := make([]string, 0, len(a.NodePools))
+	for k := range a.NodePools {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// taintEffects maps the Kubernetes taint effects to the EKS API's names.
+var taintEffects = map[string]string{
+	"NoSchedule":       "NO_SCHEDULE",
+	"PreferNoSchedule": "PREFER_NO_SCHEDULE",
+	"NoExecute":        "NO_EXECUTE",
+}
+
+var (
+	versionPattern   = regexp.MustCompile(`^1\.(\d+)$`)
+	clusterName      = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
+	roleARN          = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
+	instanceType     = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	volumeTypes      = []string{"gp3", "gp2", "io1", "io2"}
+	amiTypes         = []string{AMITypeStandard, AMITypeNvidia, "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NEURON", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64_NVIDIA"}
+	logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+// Validate returns every problem in the args; path is the config key (bac:cluster).
+func (a Args) Validate(path string) validate.Problems {
+	var ps validate.Problems
+	if !clusterName.MatchString(a.Name) {
+		ps.Add(path+".name", "%q is not a valid EKS cluster name (1-100 letters, digits, - or _, starting with a letter or digit)", a.Name)
+	}
+	if m := versionPattern.FindStringSubmatch(a.Version); m == nil {
+		ps.Add(path+".version", "%q is not a Kubernetes minor version like %q", a.Version, DefaultKubernetesVersion)
+	} else if minor, _ := strconv.Atoi(m[1]); minor < MinKubernetesVersion {
+		ps.Add(path+".version", "%s is past EKS standard support; use 1.%d or newer (default %s)", a.Version, MinKubernetesVersion, DefaultKubernetesVersion)
+	}
+	for i, c := range a.PublicAccessCIDRs {
+		validate.CIDR(&ps, fmt.Sprintf("%s.publicAccessCidrs[%d]", path, i), c)
+	}
+	for i, arn := range a.AdminRoleARNs {
+		if !roleARN.MatchString(arn) {
+			ps.Add(fmt.Sprintf("%s.adminRoleArns[%d]", path, i), "%q is not an IAM role ARN", arn)
+		}
+	}
+	if !slices.Contains(logRetentionDays, a.LogRetentionDays) {
+		ps.Add(path+".logRetentionDays", "%d is not a CloudWatch Logs retention period", a.LogRetentionDays)
+	}
+	for name := range a.AddonVersions {
+		if !slices.Contains(Addons, name) {
+			ps.Add(path+".addonVersions."+name, "unknown add-on; the cluster runs %s", strings.Join(Addons, ", "))
+		}
+	}
+	if len(a.NodePools) == 0 {
+		ps.Add(path+".nodePools", "at least one node pool is required")
+	}
+	groupNames := map[string]string{}
+	for _, key := range a.PoolKeys() {
+		pool := a.NodePools[key]
+		poolPath := path + ".nodePools." + key
+		ps.Extend(pool.Validate(poolPath))
+		if other, dup := groupNames[pool.NodeGroupName]; dup && pool.NodeGroupName != "" {
+			ps.Add(poolPath+".nodeGroupName", "%q is also used by pool %q", pool.NodeGroupName, other)
+		}
+		groupNames[pool.NodeGroupName] = key
+	}
+	return ps
+}
+
+// Validate returns every problem in the pool; path is its config path.
+func (p NodePool) Validate(path string) validate.Problems {
+	var ps validate.Problems
+	if p.NodeGroupName == "" {
+		ps.Add(path+".nodeGroupName", "is required")
+	}
+	if len(p.InstanceTypes) == 0 {
+		ps.Add(path+".instanceTypes", "at least one instance type is required")
+	}
+	for i, t := range p.InstanceTypes {
+		if !instanceType.MatchString(t) {
+			ps.Add(fmt.Sprintf("%s.instanceTypes[%d]", path, i), "%q is not an EC2 instance type like m6i.2xlarge", t)
+		}
+	}
+	if p.MinSize < 0 {
+		ps.Add(path, "minSize %d < 0", p.MinSize)
+	}
+	if p.MaxSize < 1 {
+		ps.Add(path, "maxSize %d < 1 (EKS requires at least 1)", p.MaxSize)
+	}
+	if p.MinSize > p.MaxSize {
+		ps.Add(path, "minSize %d > maxSize %d", p.MinSize, p.MaxSize)
+	}
+	if p.DesiredSize < p.MinSize {
+		ps.Add(path, "desiredSize %d < minSize %d", p.DesiredSize, p.MinSize)
+	}
+	if p.DesiredSize > p.MaxSize {
+		ps.Add(path, "desiredSize %d > maxSize %d", p.DesiredSize, p.MaxSize)
+	}
+	for i, t := range p.Taints {
+		tPath := fmt.Sprintf("%s.taints[%d]", path, i)
+		if t.Key == "" {
+			ps.Add(tPath+".key", "is required")
+		}
+		if _, ok := taintEffects[t.Effect]; !ok {
+			ps.Add(tPath+".effect", "%q is not a Kubernetes taint effect (NoSchedule, PreferNoSchedule, NoExecute)", t.Effect)
+		}
+	}
+	if p.DiskSizeGiB <= 0 {
+		ps.Add(path+".diskSize", "%d GiB must be > 0", p.DiskSizeGiB)
+	}
+	if !slices.Contains(volumeTypes, p.DiskType) {
+		ps.Add(path+".diskType", "%q is not one of %s", p.DiskType, strings.Join(volumeTypes, ", "))
+	}
+	if p.DiskType == "gp3" {
+		if p.DiskIOPS != 0 && (p.DiskIOPS < 3000 || p.DiskIOPS > 16000) {
+			ps.Add(path+".diskIops", "%d is outside gp3's 3000-16000", p.DiskIOPS)
+		}
+		if p.DiskThroughputMiBps != 0 && (p.DiskThroughputMiBps < 125 || p.DiskThroughputMiBps > 1000) {
+			ps.Add(path+".diskThroughput", "%d MiB/s is outside gp3's 125-1000", p.DiskThroughputMiBps)
+		}
+	} else if p.DiskThroughputMiBps != 0 {
+		ps.Add(path+".diskThroughput", "only gp3 volumes take a throughput setting")
+	}
+	if !slices.Contains(amiTypes, p.AMIType) {
+		ps.Add(path+".amiType", "%q is not one of %s", p.AMIType, strings.Join(amiTypes, ", "))
+	}
+	return ps
+}

@@ -1,0 +1,148 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// SecretPlaceholder stands in for a secure config value wherever the real
+// value is not available (the offline plan has no decryption key).
+const SecretPlaceholder = "[secret]"
+
+// StackFile is a Pulumi.<stack>.yaml read the way the Pulumi CLI hands it to
+// a program: values by full key, structured values as JSON.
+type StackFile struct {
+	// Stack is the stack name (prod-us-east-1).
+	Stack string
+	// Path is the file's path.
+	Path string
+	// Values are the config values by full key ("bac:cluster").
+	Values map[string]string
+	// SecretKeys are the keys whose values are secure (shown as [secret]).
+	SecretKeys []string
+}
+
+// ProjectName reads the project name from dir/Pulumi.yaml.
+func ProjectName(dir string) (string, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
+	if err != nil {
+		return "", fmt.Errorf("read project file: %w", err)
+	}
+	var project struct {
+		Name string `yaml:"name"`
+	}
+	if err := yaml.Unmarshal(raw, &project); err != nil {
+		return "", fmt.Errorf("parse Pulumi.yaml: %w", err)
+	}
+	if project.Name == "" {
+		return "", fmt.Errorf("Pulumi.yaml in %s has no name", dir)
+	}
+	return project.Name, nil
+}
+
+// StackNames lists the stacks that have a Pulumi.<stack>.yaml in dir, sorted.
+func StackNames(dir string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(dir, "Pulumi.*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range matches {
+		names = append(names, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), "Pulumi."), ".yaml"))
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// ReadStackFile reads dir/Pulumi.<stack>.yaml of project. Keys without a
+// namespace belong to the project, as in the Pulumi CLI.
+func ReadStackFile(dir, project, stack string) (StackFile, error) {
+	path := filepath.Join(dir, "Pulumi."+stack+".yaml")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return StackFile{}, fmt.Errorf("read stack %s: %w", stack, err)
+	}
+	var doc struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return StackFile{}, fmt.Errorf("parse %s: %w", path, err)
+	}
+	sf := StackFile{Stack: stack, Path: path, Values: map[string]string{}}
+	for key, value := range doc.Config {
+		if !strings.Contains(key, ":") {
+			key = project + ":" + key
+		}
+		if isSecure(value) {
+			sf.Values[key] = SecretPlaceholder
+			sf.SecretKeys = append(sf.SecretKeys, key)
+			continue
+		}
+		text, secret, err := configString(value)
+		if err != nil {
+			return StackFile{}, fmt.Errorf("%s: %s: %w", path, key, err)
+		}
+		sf.Values[key] = text
+		if secret {
+			sf.SecretKeys = append(sf.SecretKeys, key)
+		}
+	}
+	sort.Strings(sf.SecretKeys)
+	return sf, nil
+}
+
+// isSecure reports whether a config value is an encrypted {secure: ...} value.
+func isSecure(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return false
+	}
+	_, ok = m["secure"]
+	return ok
+}
+
+// configString renders a config value as the CLI passes it: scalars as text,
+// objects and lists as JSON with nested secure values replaced by the
+// placeholder (the whole value then counts as secret).
+func configString(v any) (string, bool, error) {
+	switch t := v.(type) {
+	case string:
+		return t, false, nil
+	case map[string]any, []any:
+		secret := false
+		out, err := json.Marshal(maskSecure(t, &secret))
+		return string(out), secret, err
+	case nil:
+		return "", false, nil
+	default:
+		return fmt.Sprint(t), false, nil
+	}
+}
+
+func maskSecure(v any, secret *bool) any {
+	if isSecure(v) {
+		*secret = true
+		return SecretPlaceholder
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = maskSecure(e, secret)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = maskSecure(e, secret)
+		}
+		return out
+	}
+	return v
+}
