@@ -4,7 +4,6 @@
 GO ?= go
 # pulumi-keycloak's checksum-database lookup fails; go.sum pins its hashes.
 export GONOSUMDB := github.com/pulumi/pulumi-keycloak
-export GOFLAGS := -mod=mod
 
 .PHONY: plan plan-json test lint fmt deps
 

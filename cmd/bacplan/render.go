@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bac-platform/infra/stacks"
 	"github.com/bac-platform/infra/test/mocks"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -73,7 +72,7 @@ func renderText(w io.Writer, p Plan) {
 			fmt.Fprintln(w, line)
 			for _, key := range keyInputs[r.Type] {
 				if v, ok := r.Inputs[resource.PropertyKey(key)]; ok {
-					text, _ := json.Marshal(plain(v))
+					text, _ := json.Marshal(mocks.Plain(v))
 					fmt.Fprintf(w, "%s      %s: %s\n", strings.Repeat("    ", depth), key, text)
 				}
 			}
@@ -128,58 +127,9 @@ func toPreviewJSON(p Plan) previewJSON {
 			NewState: stateJSON{
 				URN: r.URN, Type: r.Type, Custom: r.Custom, Parent: r.Parent, Provider: r.Provider,
 				Protect: r.Protect, RetainOnDelete: r.RetainOnDelete, Dependencies: r.DependsOn,
-				Inputs: plainMap(r.Inputs),
+				Inputs: mocks.PlainMap(r.Inputs),
 			},
 		})
 	}
 	return out
-}
-
-// plainMap converts a property map to JSON-ready values with secrets masked.
-func plainMap(m resource.PropertyMap) map[string]any {
-	out := make(map[string]any, len(m))
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, string(k))
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		out[k] = plain(m[resource.PropertyKey(k)])
-	}
-	return out
-}
-
-// plain converts one property value; secrets become "[secret]", unknowns
-// "[unknown]", resource references their URN.
-func plain(v resource.PropertyValue) any {
-	switch {
-	case v.IsSecret():
-		return stacks.SecretPlaceholder
-	case v.IsComputed():
-		return "[unknown]"
-	case v.IsOutput():
-		o := v.OutputValue()
-		if o.Secret {
-			return stacks.SecretPlaceholder
-		}
-		if !o.Known {
-			return "[unknown]"
-		}
-		return plain(o.Element)
-	case v.IsResourceReference():
-		return string(v.ResourceReferenceValue().URN)
-	case v.IsObject():
-		return plainMap(v.ObjectValue())
-	case v.IsArray():
-		arr := v.ArrayValue()
-		out := make([]any, len(arr))
-		for i, e := range arr {
-			out[i] = plain(e)
-		}
-		return out
-	case v.IsNull():
-		return nil
-	default:
-		return v.V
-	}
 }

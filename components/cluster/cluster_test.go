@@ -1,0 +1,250 @@
+package cluster_test
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bac-platform/infra/components/cluster"
+	"github.com/bac-platform/infra/test/mocks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// deploy runs NewCluster with the mock engine and returns the registrations.
+func deploy(t *testing.T, args cluster.Args) (*mocks.Mocks, *cluster.Cluster) {
+	t.Helper()
+	var c *cluster.Cluster
+	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		args.VpcID = pulumi.String("vpc-0123")
+		args.PrivateSubnetIDs = pulumi.ToStringArray([]string{"subnet-a", "subnet-b", "subnet-c"})
+		args.PublicSubnetIDs = pulumi.ToStringArray([]string{"subnet-d", "subnet-e", "subnet-f"})
+		args.Tags = map[string]string{"Environment": "production", "Cluster": args.Name, "ManagedBy": "pulumi"}
+		var err error
+		c, err = cluster.NewCluster(ctx, args.Name, args)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("NewCluster: %v", err)
+	}
+	return m, c
+}
+
+func mustFind(t *testing.T, m *mocks.Mocks, typ, name string) mocks.Resource {
+	t.Helper()
+	r, ok := m.Find(typ, name)
+	if !ok {
+		t.Fatalf("no %s %q registered", typ, name)
+	}
+	return r
+}
+
+func TestControlPlane(t *testing.T) {
+	args := cluster.DefaultArgs("bac-prod-us-east-1")
+	args.PublicAccessCIDRs = []string{"198.51.100.10/32"}
+	args.AdminRoleARNs = []string{"arn:aws:iam::123456789012:role/platform-admin"}
+	m, _ := deploy(t, args)
+	eks := mustFind(t, m, "eks:index:Cluster", "bac-prod-us-east-1")
+	key := mustFind(t, m, "aws:kms/key:Key", "bac-prod-us-east-1-secrets")
+
+	checks := map[string]any{
+		"name":                               "bac-prod-us-east-1",
+		"version":                            cluster.DefaultKubernetesVersion,
+		"endpointPrivateAccess":              true,
+		"endpointPublicAccess":               true,
+		"publicAccessCidrs":                  []any{"198.51.100.10/32"},
+		"createOidcProvider":                 true,
+		"authenticationMode":                 "API",
+		"skipDefaultNodeGroup":               true,
+		"enabledClusterLogTypes":             []any{"api", "audit", "authenticator", "controllerManager", "scheduler"},
+		"encryptionConfigKeyArn":             key.Outputs["arn"].StringValue(),
+		"accessEntries.admin-0.principalArn": "arn:aws:iam::123456789012:role/platform-admin",
+		"accessEntries.admin-0.accessPolicies.cluster-admin.accessScope.type": "cluster",
+		"tags.ManagedBy":                "pulumi",
+		"corednsAddonOptions.enabled":   false,
+		"kubeProxyAddonOptions.enabled": false,
+		"useDefaultVpcCni":              true,
+	}
+	for path, want := range checks {
+		if got := eks.Input(path); !reflect.DeepEqual(got, want) {
+			t.Errorf("eks cluster %s = %#v, want %#v", path, got, want)
+		}
+	}
+	if !key.Protect || !key.RetainOnDelete {
+		t.Error("the secrets KMS key must be protected and retained on delete")
+	}
+	if key.Input("enableKeyRotation") != true {
+		t.Error("the secrets KMS key must rotate")
+	}
+	logs := mustFind(t, m, "aws:cloudwatch/logGroup:LogGroup", "bac-prod-us-east-1-control-plane")
+	if logs.Input("name") != "/aws/eks/bac-prod-us-east-1/cluster" || logs.Input("retentionInDays") != 365.0 {
+		t.Errorf("control-plane log group = %v", mocks.PlainMap(logs.Inputs))
+	}
+	if !slices.Contains(eks.DependsOn, logs.URN) {
+		t.Error("the cluster must wait for its log group, or EKS creates one that never expires")
+	}
+}
+
+func TestPublicEndpointOffWithoutCIDRs(t *testing.T) {
+	m, _ := deploy(t, cluster.DefaultArgs("bac-staging-eu-west-1"))
+	eks := mustFind(t, m, "eks:index:Cluster", "bac-staging-eu-west-1")
+	if eks.Input("endpointPublicAccess") != false || eks.Input("endpointPrivateAccess") != true {
+		t.Fatalf("endpoints = public %v private %v", eks.Input("endpointPublicAccess"), eks.Input("endpointPrivateAccess"))
+	}
+}
+
+func TestNodePoolsAreTheSeeds(t *testing.T) {
+	m, c := deploy(t, cluster.DefaultArgs("bac-prod-us-east-1"))
+	type want struct {
+		group, instance, ami string
+		min, desired, max    float64
+		labels               map[string]any
+		taints               []any
+		disk                 map[string]any
+	}
+	wants := map[string]want{
+		"general": {"general-purpose", "m6i.2xlarge", "AL2023_x86_64_STANDARD", 10, 30, 100,
+			map[string]any{"role": "general"}, []any{},
+			map[string]any{"volumeSize": 200.0, "volumeType": "gp3", "iops": 3000.0, "throughput": 250.0, "encrypted": "true", "deleteOnTermination": "true"}},
+		"compute": {"compute-optimized", "c6i.4xlarge", "AL2023_x86_64_STANDARD", 5, 10, 50,
+			map[string]any{"role": "compute"}, []any{map[string]any{"key": "compute", "value": "true", "effect": "NO_SCHEDULE"}},
+			map[string]any{"volumeSize": 500.0, "volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"}},
+		"memory": {"memory-optimized", "r6i.2xlarge", "AL2023_x86_64_STANDARD", 5, 10, 30,
+			map[string]any{"role": "memory"}, []any{map[string]any{"key": "memory", "value": "true", "effect": "NO_SCHEDULE"}},
+			map[string]any{"volumeSize": 500.0, "volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"}},
+		"gpu": {"gpu-nodes", "g5.4xlarge", "AL2023_x86_64_NVIDIA", 0, 2, 20,
+			map[string]any{"role": "gpu", "nvidia.com/gpu": "true"}, []any{map[string]any{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}},
+			map[string]any{"volumeSize": 1000.0, "volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"}},
+	}
+	if got := len(m.ByType("eks:index:ManagedNodeGroup")); got != 4 {
+		t.Fatalf("%d managed node groups, want 4", got)
+	}
+	eks := mustFind(t, m, "eks:index:Cluster", "bac-prod-us-east-1")
+	role := mustFind(t, m, "aws:iam/role:Role", "bac-prod-us-east-1-nodes")
+	for key, w := range wants {
+		g := mustFind(t, m, "eks:index:ManagedNodeGroup", "bac-prod-us-east-1-"+key)
+		lt := mustFind(t, m, "aws:ec2/launchTemplate:LaunchTemplate", "bac-prod-us-east-1-"+key)
+		got := map[string]any{
+			"nodeGroupName": g.Input("nodeGroupName"), "instanceTypes": g.Input("instanceTypes"), "amiType": g.Input("amiType"),
+			"scalingConfig": g.Input("scalingConfig"), "labels": g.Input("labels"), "taints": g.Input("taints"),
+			"cluster": g.Input("cluster"), "nodeRole": g.Input("nodeRole"), "subnetIds": g.Input("subnetIds"),
+			"launchTemplate.id": g.Input("launchTemplate.id"), "disk": lt.Input("blockDeviceMappings[0].ebs"),
+			"imds": lt.Input("metadataOptions.httpTokens"),
+		}
+		expected := map[string]any{
+			"nodeGroupName": w.group, "instanceTypes": []any{w.instance}, "amiType": w.ami,
+			"scalingConfig": map[string]any{"minSize": w.min, "desiredSize": w.desired, "maxSize": w.max},
+			"labels":        w.labels, "taints": w.taints,
+			"cluster": eks.URN, "nodeRole": role.URN, "subnetIds": []any{"subnet-a", "subnet-b", "subnet-c"},
+			"launchTemplate.id": lt.ID, "disk": w.disk, "imds": "required",
+		}
+		for k := range expected {
+			if !reflect.DeepEqual(got[k], expected[k]) {
+				t.Errorf("pool %s %s = %#v, want %#v", key, k, got[k], expected[k])
+			}
+		}
+		if c.NodeGroupNames[key] != w.group {
+			t.Errorf("NodeGroupNames[%s] = %q", key, c.NodeGroupNames[key])
+		}
+	}
+}
+
+func TestAddonsAndIRSA(t *testing.T) {
+	args := cluster.DefaultArgs("bac-prod-us-east-1")
+	args.AddonVersions = map[string]string{"coredns": "v1.11.4-eksbuild.2"}
+	m, _ := deploy(t, args)
+	eks := mustFind(t, m, "eks:index:Cluster", "bac-prod-us-east-1")
+	oidcArn := eks.Outputs["oidcProviderArn"].StringValue()
+	issuer := eks.Outputs["oidcIssuer"].StringValue()
+	addons := map[string]mocks.Resource{}
+	for _, a := range m.ByType("aws:eks/addon:Addon") {
+		addons[a.Input("addonName").(string)] = a
+		if a.Input("clusterName") != "bac-prod-us-east-1" || a.Input("resolveConflictsOnCreate") != "OVERWRITE" {
+			t.Errorf("add-on %s inputs = %v", a.Name, mocks.PlainMap(a.Inputs))
+		}
+	}
+	if len(addons) != 4 {
+		t.Fatalf("add-ons = %v, want coredns, kube-proxy, vpc-cni, aws-ebs-csi-driver", addons)
+	}
+	if addons["coredns"].Input("addonVersion") != "v1.11.4-eksbuild.2" || addons["kube-proxy"].Input("addonVersion") != nil {
+		t.Error("add-on versions: pinned ones must be passed, others left to EKS")
+	}
+	for addon, sa := range map[string]string{"vpc-cni": "kube-system:aws-node", "aws-ebs-csi-driver": "kube-system:ebs-csi-controller-sa"} {
+		role := mustFind(t, m, "aws:iam/role:Role", "bac-prod-us-east-1-"+addon)
+		if addons[addon].Input("serviceAccountRoleArn") != role.Outputs["arn"].StringValue() {
+			t.Errorf("%s must use its IRSA role", addon)
+		}
+		trust := role.Input("assumeRolePolicy").(string)
+		for _, part := range []string{oidcArn, issuer + ":sub", "system:serviceaccount:" + sa, "sts:AssumeRoleWithWebIdentity"} {
+			if !strings.Contains(trust, part) {
+				t.Errorf("%s trust policy lacks %q: %s", addon, part, trust)
+			}
+		}
+	}
+	// coredns and the EBS CSI driver need nodes to schedule on.
+	groups := m.ByType("eks:index:ManagedNodeGroup")
+	for _, addon := range []string{"coredns", "aws-ebs-csi-driver"} {
+		for _, g := range groups {
+			if !slices.Contains(addons[addon].DependsOn, g.URN) {
+				t.Errorf("%s does not wait for node group %s", addon, g.Name)
+			}
+		}
+	}
+}
+
+func TestNodeSecurityRulesAreTheSeeds(t *testing.T) {
+	m, _ := deploy(t, cluster.DefaultArgs("bac-prod-us-east-1"))
+	self := mustFind(t, m, "aws:ec2/securityGroupRule:SecurityGroupRule", "bac-prod-us-east-1-nodes-ingress-self-all")
+	egress := mustFind(t, m, "aws:ec2/securityGroupRule:SecurityGroupRule", "bac-prod-us-east-1-nodes-egress-all")
+	if self.Input("type") != "ingress" || self.Input("protocol") != "-1" || self.Input("self") != true {
+		t.Errorf("self rule = %v", mocks.PlainMap(self.Inputs))
+	}
+	if egress.Input("type") != "egress" || egress.Input("protocol") != "-1" ||
+		!reflect.DeepEqual(egress.Input("cidrBlocks"), []any{"0.0.0.0/0"}) || !reflect.DeepEqual(egress.Input("ipv6CidrBlocks"), []any{"::/0"}) {
+		t.Errorf("egress rule = %v", mocks.PlainMap(egress.Inputs))
+	}
+}
+
+func TestEncryptedDefaultStorageClass(t *testing.T) {
+	m, _ := deploy(t, cluster.DefaultArgs("bac-prod-us-east-1"))
+	sc := mustFind(t, m, "kubernetes:storage.k8s.io/v1:StorageClass", "bac-prod-us-east-1-gp3-encrypted")
+	if sc.Input("provisioner") != "ebs.csi.aws.com" || sc.Input("parameters.encrypted") != "true" || sc.Input("parameters.type") != "gp3" {
+		t.Errorf("storage class = %v", mocks.PlainMap(sc.Inputs))
+	}
+	provider := mustFind(t, m, "pulumi:providers:kubernetes", "bac-prod-us-east-1")
+	if !strings.HasPrefix(sc.Provider, provider.URN+"::") {
+		t.Errorf("storage class provider = %q, want the cluster's kubernetes provider", sc.Provider)
+	}
+	if !provider.IsSecretInput("kubeconfig") {
+		t.Error("the kubernetes provider's kubeconfig must stay secret")
+	}
+}
+
+func TestEveryTaggableResourceIsTagged(t *testing.T) {
+	m, _ := deploy(t, cluster.DefaultArgs("bac-prod-us-east-1"))
+	for _, r := range m.Resources() {
+		if _, taggable := r.Inputs["tags"]; !taggable {
+			continue
+		}
+		for _, tag := range []string{"Environment", "Cluster", "ManagedBy"} {
+			if r.Input("tags."+tag) == nil {
+				t.Errorf("%s %s lacks tag %s", r.Type, r.Name, tag)
+			}
+		}
+	}
+}
+
+func TestNewClusterRejectsInvalidArgs(t *testing.T) {
+	args := cluster.DefaultArgs("bac-prod-us-east-1")
+	args.Version = "1.28"
+	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		_, err := cluster.NewCluster(ctx, "c", args)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "bac:cluster.version: 1.28 is past EKS standard support") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(m.Resources()); n != 0 {
+		t.Fatalf("%d resources registered for invalid args, want 0", n)
+	}
+}

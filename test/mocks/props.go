@@ -1,0 +1,94 @@
+package mocks
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// SecretPlaceholder replaces secret values in Plain's output.
+const SecretPlaceholder = "[secret]"
+
+// Input returns the plain value of an input at a dotted path such as
+// "scalingConfig.minSize" or "taints[0].effect"; nil when absent.
+func (r Resource) Input(path string) any {
+	return lookup(r.Inputs, path)
+}
+
+// IsSecretInput reports whether the input at a top-level key is a secret.
+func (r Resource) IsSecretInput(key string) bool {
+	v, ok := r.Inputs[resource.PropertyKey(key)]
+	return ok && (v.IsSecret() || (v.IsOutput() && v.OutputValue().Secret))
+}
+
+func lookup(m resource.PropertyMap, path string) any {
+	var cur any = PlainMap(m)
+	for _, part := range strings.Split(path, ".") {
+		name, index, hasIndex := strings.Cut(part, "[")
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = obj[name]
+		if hasIndex {
+			i, err := strconv.Atoi(strings.TrimSuffix(index, "]"))
+			list, ok := cur.([]any)
+			if err != nil || !ok || i >= len(list) {
+				return nil
+			}
+			cur = list[i]
+		}
+	}
+	return cur
+}
+
+// PlainMap converts a property map to JSON-ready values (see Plain).
+func PlainMap(m resource.PropertyMap) map[string]any {
+	out := make(map[string]any, len(m))
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, string(k))
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out[k] = Plain(m[resource.PropertyKey(k)])
+	}
+	return out
+}
+
+// Plain converts one property value to a JSON-ready value: secrets become
+// "[secret]", unknowns "[unknown]", resource references their URN.
+func Plain(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return SecretPlaceholder
+	case v.IsComputed():
+		return "[unknown]"
+	case v.IsOutput():
+		o := v.OutputValue()
+		if o.Secret {
+			return SecretPlaceholder
+		}
+		if !o.Known {
+			return "[unknown]"
+		}
+		return Plain(o.Element)
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	case v.IsObject():
+		return PlainMap(v.ObjectValue())
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, len(arr))
+		for i, e := range arr {
+			out[i] = Plain(e)
+		}
+		return out
+	case v.IsNull():
+		return nil
+	default:
+		return v.V
+	}
+}
