@@ -23,7 +23,7 @@ func overlay(path, raw string, dst any) validate.Problems {
 		ps.Add(path, "is not a structured value: %v", err)
 		return ps
 	}
-	unknownFields(&ps, path, reflect.TypeOf(dst).Elem(), over)
+	checkShape(&ps, path, reflect.TypeOf(dst).Elem(), over)
 	if len(ps) > 0 {
 		return ps
 	}
@@ -73,17 +73,23 @@ func merge(base, over any) any {
 	return out
 }
 
-// unknownFields reports keys of v that the Go type t has no JSON field for,
-// so a misspelt setting ("minsize") is an error instead of silently ignored.
-func unknownFields(ps *validate.Problems, path string, t reflect.Type, v any) {
+// checkShape reports keys of v that the Go type t has no JSON field for, so a
+// misspelt setting ("minsize") is an error instead of silently ignored, and
+// values of the wrong JSON type, each at its full path.
+func checkShape(ps *validate.Problems, path string, t reflect.Type, v any) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if v == nil {
+		return // null resets to the zero value
+	}
+	mismatch := func(want string) { ps.Add(path, "expected %s, got %s", want, jsonType(v)) }
 	switch t.Kind() {
 	case reflect.Struct:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			return // a type error the decoder reports with its path
+			mismatch("an object")
+			return
 		}
 		fields := jsonFields(t)
 		for key, val := range obj {
@@ -97,21 +103,56 @@ func unknownFields(ps *validate.Problems, path string, t reflect.Type, v any) {
 				ps.Add(joinPath(path, key), "unknown setting; known settings are %s", strings.Join(names, ", "))
 				continue
 			}
-			unknownFields(ps, joinPath(path, key), ft, val)
+			checkShape(ps, joinPath(path, key), ft, val)
 		}
 	case reflect.Map:
-		if obj, ok := v.(map[string]any); ok {
-			for key, val := range obj {
-				unknownFields(ps, joinPath(path, key), t.Elem(), val)
-			}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			mismatch("an object")
+			return
+		}
+		for key, val := range obj {
+			checkShape(ps, joinPath(path, key), t.Elem(), val)
 		}
 	case reflect.Slice:
-		if list, ok := v.([]any); ok {
-			for i, val := range list {
-				unknownFields(ps, fmt.Sprintf("%s[%d]", path, i), t.Elem(), val)
-			}
+		list, ok := v.([]any)
+		if !ok {
+			mismatch("a list")
+			return
+		}
+		for i, val := range list {
+			checkShape(ps, fmt.Sprintf("%s[%d]", path, i), t.Elem(), val)
+		}
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			mismatch("a string")
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			mismatch("true or false")
+		}
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		if f, ok := v.(float64); !ok || f != float64(int64(f)) {
+			mismatch("a whole number")
 		}
 	}
+}
+
+// jsonType names the JSON type of a decoded value for error messages.
+func jsonType(v any) string {
+	switch t := v.(type) {
+	case string:
+		return fmt.Sprintf("string %q", t)
+	case float64:
+		return fmt.Sprintf("number %v", t)
+	case bool:
+		return fmt.Sprintf("%v", t)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // jsonFields maps a struct's JSON names to their types, skipping `json:"-"`.

@@ -5,11 +5,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bac-platform/infra/stacks"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
-
-// SecretPlaceholder replaces secret values in Plain's output.
-const SecretPlaceholder = "[secret]"
 
 // Input returns the plain value of an input at a dotted path such as
 // "scalingConfig.minSize" or "taints[0].effect"; nil when absent.
@@ -63,13 +61,13 @@ func PlainMap(m resource.PropertyMap) map[string]any {
 func Plain(v resource.PropertyValue) any {
 	switch {
 	case v.IsSecret():
-		return SecretPlaceholder
+		return stacks.SecretPlaceholder
 	case v.IsComputed():
 		return "[unknown]"
 	case v.IsOutput():
 		o := v.OutputValue()
 		if o.Secret {
-			return SecretPlaceholder
+			return stacks.SecretPlaceholder
 		}
 		if !o.Known {
 			return "[unknown]"

@@ -1,0 +1,124 @@
+package stacks
+
+import (
+	"strings"
+	"testing"
+)
+
+// base is a minimal valid production stack file's values.
+func base() map[string]string {
+	return map[string]string{
+		"bac:environment": "production",
+		"bac:region":      "us-east-1",
+		"bac:network":     `{"cidr":"10.10.0.0/16"}`,
+		"bac:cluster":     `{"publicAccessCidrs":["198.51.100.10/32"]}`,
+	}
+}
+
+func TestParseAppliesDefaultsAndOverlays(t *testing.T) {
+	values := base()
+	values["bac:cluster"] = `{"nodePools":{"general":{"desiredSize":40}},"publicAccessCidrs":["198.51.100.10/32"]}`
+	values["bac:tags"] = `{"CostCenter":"platform"}`
+	cfg, ps := Parse(values)
+	if len(ps) != 0 {
+		t.Fatalf("problems: %v", ps)
+	}
+	general := cfg.Cluster.NodePools["general"]
+	// The overlay changes one field and keeps the seed's others.
+	if general.DesiredSize != 40 || general.MinSize != 10 || general.MaxSize != 100 || general.InstanceTypes[0] != "m6i.2xlarge" {
+		t.Fatalf("general pool = %+v", general)
+	}
+	if len(cfg.Cluster.NodePools) != 4 || cfg.Cluster.NodePools["gpu"].DiskSizeGiB != 1000 {
+		t.Fatalf("pools not from the seed: %+v", cfg.Cluster.NodePools)
+	}
+	if cfg.Cluster.Name != "bac-prod-us-east-1" || cfg.Network.NATGateways != "perAz" || len(cfg.Network.AvailabilityZones) != 3 {
+		t.Fatalf("defaults = %+v / %+v", cfg.Cluster.Name, cfg.Network)
+	}
+	tags := cfg.ResourceTags()
+	for k, v := range map[string]string{"Environment": "production", "Cluster": "bac-prod-us-east-1", "ManagedBy": "pulumi", "CostCenter": "platform"} {
+		if tags[k] != v {
+			t.Errorf("tag %s = %q, want %q", k, tags[k], v)
+		}
+	}
+}
+
+func TestStagingDefaultsToOneNATGateway(t *testing.T) {
+	values := base()
+	values["bac:environment"] = "staging"
+	cfg, ps := Parse(values)
+	if len(ps) != 0 || cfg.Network.NATGateways != "single" || cfg.Cluster.Name != "bac-staging-us-east-1" {
+		t.Fatalf("cfg = %+v, problems %v", cfg.Network, ps)
+	}
+}
+
+func TestParseProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		set  map[string]string
+		want []string
+	}{
+		{"unknown environment", map[string]string{"bac:environment": "prod"},
+			[]string{`bac:environment: "prod" is not one of production, staging`}},
+		{"unknown region", map[string]string{"bac:region": "us-east-9"},
+			[]string{`bac:region: "us-east-9" is not a known AWS region`}},
+		{"unknown top-level key", map[string]string{"bac:clustr": "{}"},
+			[]string{"bac:clustr: unknown setting; known settings are bac:environment, bac:region, bac:network, bac:cluster, bac:tags"}},
+		{"misspelt pool field", map[string]string{"bac:cluster": `{"nodePools":{"compute":{"minsize":1}}}`},
+			[]string{"bac:cluster.nodePools.compute.minsize: unknown setting; known settings are amiType, desiredSize"}},
+		{"wrong type", map[string]string{"bac:cluster": `{"nodePools":{"compute":{"minSize":"ten"}}}`},
+			[]string{`bac:cluster.nodePools.compute.minSize: expected a whole number, got string "ten"`}},
+		{"list expected", map[string]string{"bac:cluster": `{"publicAccessCidrs":"198.51.100.10/32"}`},
+			[]string{`bac:cluster.publicAccessCidrs: expected a list, got string "198.51.100.10/32"`}},
+		{"fractional size", map[string]string{"bac:cluster": `{"nodePools":{"gpu":{"maxSize":2.5}}}`},
+			[]string{"bac:cluster.nodePools.gpu.maxSize: expected a whole number, got number 2.5"}},
+		{"not an object", map[string]string{"bac:network": `10.0.0.0/16`},
+			[]string{"bac:network: is not a structured value"}},
+		{"min above max", map[string]string{"bac:cluster": `{"publicAccessCidrs":["198.51.100.10/32"],"nodePools":{"compute":{"minSize":60,"desiredSize":60}}}`},
+			[]string{"bac:cluster.nodePools.compute: minSize 60 > maxSize 50", "bac:cluster.nodePools.compute: desiredSize 60 > maxSize 50"}},
+		{"production open to the internet", map[string]string{"bac:cluster": `{"publicAccessCidrs":["0.0.0.0/0"]}`},
+			[]string{"bac:cluster.publicAccessCidrs[0]: 0.0.0.0/0 opens the production API endpoint to the whole internet"}},
+		{"zone outside region", map[string]string{"bac:network": `{"cidr":"10.10.0.0/16","availabilityZones":["us-east-1a","eu-west-1b"]}`},
+			[]string{`bac:network.availabilityZones[1]: zone "eu-west-1b" is not in region us-east-1`}},
+		{"reserved tag", map[string]string{"bac:tags": `{"ManagedBy":"terraform"}`},
+			[]string{"bac:tags.ManagedBy: is set by the program and cannot be overridden"}},
+		{"seed kubernetes version", map[string]string{"bac:cluster": `{"version":"1.28"}`},
+			[]string{"bac:cluster.version: 1.28 is past EKS standard support"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			values := base()
+			for k, v := range tt.set {
+				values[k] = v
+			}
+			_, ps := Parse(values)
+			if len(ps) != len(tt.want) {
+				t.Fatalf("got %v, want %d problems %v", ps, len(tt.want), tt.want)
+			}
+			for i, want := range tt.want {
+				if !strings.HasPrefix(ps[i].String(), want) {
+					t.Errorf("problem %d = %q, want prefix %q", i, ps[i], want)
+				}
+			}
+		})
+	}
+}
+
+func TestStagingMayOpenThePublicEndpoint(t *testing.T) {
+	values := base()
+	values["bac:environment"] = "staging"
+	values["bac:cluster"] = `{"publicAccessCidrs":["0.0.0.0/0"]}`
+	if _, ps := Parse(values); len(ps) != 0 {
+		t.Fatalf("problems: %v", ps)
+	}
+}
+
+func TestCheckOverlaps(t *testing.T) {
+	cfg := func(cidr string) Config { c := Defaults(Production, "us-east-1"); c.Network.CIDR = cidr; return c }
+	ps := CheckOverlaps(map[string]Config{
+		"prod-us-east-1": cfg("10.10.0.0/16"), "prod-eu-west-1": cfg("10.10.128.0/17"), "staging-us-east-1": cfg("10.110.0.0/16"),
+	})
+	want := "prod-eu-west-1: bac:network.cidr: 10.10.128.0/17 overlaps stack prod-us-east-1's 10.10.0.0/16"
+	if len(ps) != 1 || ps[0].String() != want {
+		t.Fatalf("got %v, want %q", ps, want)
+	}
+}
