@@ -4,6 +4,7 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -12,7 +13,11 @@ import (
 	"strings"
 
 	"github.com/bac-platform/infra/components/cluster"
+	"github.com/bac-platform/infra/components/gateway"
+	"github.com/bac-platform/infra/components/mesh"
 	"github.com/bac-platform/infra/components/network"
+	"github.com/bac-platform/infra/components/realtime"
+	"github.com/bac-platform/infra/components/services"
 	"github.com/bac-platform/infra/components/validate"
 )
 
@@ -26,19 +31,32 @@ const (
 	KeyNetwork     = "network"
 	KeyCluster     = "cluster"
 	KeyTags        = "tags"
+	KeyServices    = "services"
+	KeyGateway     = "gateway"
+	KeyMesh        = "mesh"
+	KeyRealtime    = "realtime"
+	// Secrets: set with `pulumi config set --secret`.
+	KeyOIDCClientSecret = "oidcClientSecret"
+	KeyJWTSecret        = "jwtSecret"
 )
 
+// KubeconfigPath is the nested secret that points a stack at an existing cluster.
+const KubeconfigPath = Namespace + ":" + KeyCluster + ".kubeconfig"
+
 // Keys lists every key the program reads; others in the namespace are mistakes.
-var Keys = []string{KeyEnvironment, KeyRegion, KeyNetwork, KeyCluster, KeyTags}
+var Keys = []string{KeyEnvironment, KeyRegion, KeyNetwork, KeyCluster, KeyTags, KeyServices,
+	KeyGateway, KeyMesh, KeyRealtime, KeyOIDCClientSecret, KeyJWTSecret}
 
 // Environments.
 const (
 	Production = "production"
 	Staging    = "staging"
+	// Local targets an existing (kind, minikube) cluster: no AWS resources.
+	Local = "local"
 )
 
 // environmentShort is the environment's part of default resource names.
-var environmentShort = map[string]string{Production: "prod", Staging: "staging"}
+var environmentShort = map[string]string{Production: "prod", Staging: "staging", Local: "local"}
 
 // Tags every taggable resource carries, set by the program.
 const (
@@ -50,9 +68,9 @@ const (
 
 // Config is one stack's typed configuration.
 type Config struct {
-	// Environment is production or staging.
+	// Environment is production, staging or local.
 	Environment string
-	// Region is the AWS region the stack deploys into.
+	// Region is the AWS region the stack deploys into (optional for local).
 	Region string
 	// Network is bac:network.
 	Network network.Args
@@ -60,15 +78,28 @@ type Config struct {
 	Cluster cluster.Args
 	// Tags (bac:tags) are extra tags for every taggable resource.
 	Tags map[string]string
+	// Services (bac:services) are the business services.
+	Services []services.Service
+	// Gateway, Mesh and Realtime are the platform layer (bac:gateway, ...).
+	Gateway  gateway.Args
+	Mesh     mesh.Args
+	Realtime realtime.Args
 }
 
 // Defaults returns the configuration a stack gets when its file names only
 // the environment and region. Component defaults come from the components.
 func Defaults(environment, region string) Config {
 	name := fmt.Sprintf("bac-%s-%s", environmentShort[environment], region)
+	if region == "" {
+		name = "bac-" + environmentShort[environment]
+	}
 	net := network.DefaultArgs(region)
 	if environment != Production {
 		net.NATGateways = network.NATSingle
+	}
+	gw := gateway.DefaultArgs()
+	if environment == Local {
+		gw.AWSLoadBalancer = false
 	}
 	return Config{
 		Environment: environment,
@@ -76,13 +107,47 @@ func Defaults(environment, region string) Config {
 		Network:     net,
 		Cluster:     cluster.DefaultArgs(name),
 		Tags:        map[string]string{},
+		Services:    services.Default(),
+		Gateway:     gw,
+		Mesh:        mesh.DefaultArgs(),
+		Realtime:    realtime.DefaultArgs(),
 	}
+}
+
+// ExistingCluster reports whether the stack deploys onto an existing cluster
+// (local environment, or bac:cluster.kubeconfig set) instead of building the
+// network and EKS layers.
+func (c Config) ExistingCluster() bool { return c.Environment == Local || c.Cluster.Kubeconfig != "" }
+
+// ServiceNames are the business services' short names.
+func (c Config) ServiceNames() []string {
+	names := make([]string, len(c.Services))
+	for i, s := range c.Services {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// RequiredSecrets are the secret config paths the enabled components need.
+func (c Config) RequiredSecrets() []string {
+	var keys []string
+	if c.Environment == Local {
+		keys = append(keys, KubeconfigPath)
+	}
+	if c.Gateway.Enabled {
+		keys = append(keys, Namespace+":"+KeyOIDCClientSecret)
+	}
+	if c.Realtime.Enabled {
+		keys = append(keys, Namespace+":"+KeyJWTSecret)
+	}
+	return keys
 }
 
 // Parse builds a stack's Config from its config values, keyed by full key
 // ("bac:cluster") with structured values as JSON, as Pulumi passes them to
-// programs. It returns every problem found, each naming its config path.
-func Parse(values map[string]string) (Config, validate.Problems) {
+// programs; secretKeys are the keys holding secure values. It returns every
+// problem found, each naming its config path.
+func Parse(values map[string]string, secretKeys []string) (Config, validate.Problems) {
 	var ps validate.Problems
 	key := func(k string) string { return Namespace + ":" + k }
 	for k := range values {
@@ -93,16 +158,19 @@ func Parse(values map[string]string) (Config, validate.Problems) {
 	}
 	env, region := values[key(KeyEnvironment)], values[key(KeyRegion)]
 	if _, ok := environmentShort[env]; !ok {
-		ps.Add(key(KeyEnvironment), "%q is not one of %s, %s", env, Production, Staging)
+		ps.Add(key(KeyEnvironment), "%q is not one of %s, %s, %s", env, Production, Staging, Local)
 	}
-	if !slices.Contains(Regions, region) {
+	if !slices.Contains(Regions, region) && !(env == Local && region == "") {
 		ps.Add(key(KeyRegion), "%q is not a known AWS region", region)
 	}
 	cfg := Defaults(env, region)
 	for _, part := range []struct {
 		key string
 		dst any
-	}{{KeyNetwork, &cfg.Network}, {KeyCluster, &cfg.Cluster}, {KeyTags, &cfg.Tags}} {
+	}{
+		{KeyNetwork, &cfg.Network}, {KeyCluster, &cfg.Cluster}, {KeyTags, &cfg.Tags}, {KeyServices, &cfg.Services},
+		{KeyGateway, &cfg.Gateway}, {KeyMesh, &cfg.Mesh}, {KeyRealtime, &cfg.Realtime},
+	} {
 		if raw, ok := values[key(part.key)]; ok {
 			ps.Extend(overlay(key(part.key), raw, part.dst))
 		}
@@ -111,6 +179,26 @@ func Parse(values map[string]string) (Config, validate.Problems) {
 		return cfg, ps
 	}
 	ps.Extend(cfg.Validate())
+	for _, path := range cfg.RequiredSecrets() {
+		topKey, _, _ := strings.Cut(path, ".")
+		if path == KubeconfigPath {
+			if cfg.Cluster.Kubeconfig == "" {
+				ps.Add(path, "is required for the %s environment; set it with: pulumi config set --secret --path %s \"$(kind get kubeconfig)\"", env, path)
+			}
+			continue
+		}
+		if values[topKey] == "" {
+			ps.Add(path, "is required; set it with: pulumi config set --secret %s <value>", path)
+		}
+	}
+	for _, path := range []string{key(KeyOIDCClientSecret), key(KeyJWTSecret)} {
+		if values[path] != "" && !slices.Contains(secretKeys, path) {
+			ps.Add(path, "must be encrypted; set it with: pulumi config set --secret %s <value>", path)
+		}
+	}
+	if cfg.Cluster.Kubeconfig != "" && !slices.Contains(secretKeys, key(KeyCluster)) {
+		ps.Add(KubeconfigPath, "must be encrypted; set it with: pulumi config set --secret --path %s <kubeconfig>", KubeconfigPath)
+	}
 	return cfg, ps
 }
 
@@ -118,11 +206,13 @@ func Parse(values map[string]string) (Config, validate.Problems) {
 // components' own checks.
 func (c Config) Validate() validate.Problems {
 	var ps validate.Problems
-	ps.Extend(c.Network.Validate(Namespace + ":" + KeyNetwork))
-	ps.Extend(c.Cluster.Validate(Namespace + ":" + KeyCluster))
-	for i, zone := range c.Network.AvailabilityZones {
-		if !strings.HasPrefix(zone, c.Region) {
-			ps.Add(fmt.Sprintf("%s:%s.availabilityZones[%d]", Namespace, KeyNetwork, i), "zone %q is not in region %s", zone, c.Region)
+	if !c.ExistingCluster() {
+		ps.Extend(c.Network.Validate(Namespace + ":" + KeyNetwork))
+		ps.Extend(c.Cluster.Validate(Namespace + ":" + KeyCluster))
+		for i, zone := range c.Network.AvailabilityZones {
+			if !strings.HasPrefix(zone, c.Region) {
+				ps.Add(fmt.Sprintf("%s:%s.availabilityZones[%d]", Namespace, KeyNetwork, i), "zone %q is not in region %s", zone, c.Region)
+			}
 		}
 	}
 	if c.Environment == Production {
@@ -137,6 +227,13 @@ func (c Config) Validate() validate.Problems {
 		if _, ok := c.Tags[reserved]; ok {
 			ps.Add(Namespace+":"+KeyTags+"."+reserved, "is set by the program and cannot be overridden")
 		}
+	}
+	ps.Extend(services.Validate(Namespace+":"+KeyServices, c.Services))
+	ps.Extend(c.Gateway.Validate(Namespace+":"+KeyGateway, c.ServiceNames()))
+	ps.Extend(c.Mesh.Validate(Namespace + ":" + KeyMesh))
+	ps.Extend(c.Realtime.Validate(Namespace + ":" + KeyRealtime))
+	if c.Gateway.Enabled && !slices.Contains(c.ServiceNames(), "crm") {
+		ps.Add(Namespace+":"+KeyServices, "the gateway's CRM KongIngress needs the crm service")
 	}
 	return ps
 }
@@ -155,12 +252,15 @@ func (c Config) ResourceTags() map[string]string {
 }
 
 // CheckOverlaps reports network CIDRs that overlap between stacks (keyed by
-// stack name): regions must be peerable and routable to one another.
+// stack name): regions must be peerable and routable to one another. Stacks
+// on existing clusters have no network of their own and are skipped.
 func CheckOverlaps(configs map[string]Config) validate.Problems {
 	var ps validate.Problems
 	names := make([]string, 0, len(configs))
-	for n := range configs {
-		names = append(names, n)
+	for n, c := range configs {
+		if !c.ExistingCluster() {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	for i, a := range names {
@@ -173,4 +273,40 @@ func CheckOverlaps(configs map[string]Config) validate.Problems {
 		}
 	}
 	return ps
+}
+
+// WithPlaceholders returns the stack file with every required secret that
+// it does not set filled with SecretPlaceholder, for the offline plan, and a
+// note per filled secret. `pulumi up` still needs the real values.
+func WithPlaceholders(sf StackFile, cfg Config) (StackFile, []string) {
+	out := StackFile{Stack: sf.Stack, Path: sf.Path, Values: maps.Clone(sf.Values), SecretKeys: slices.Clone(sf.SecretKeys)}
+	var notes []string
+	for _, path := range cfg.RequiredSecrets() {
+		topKey, field, nested := strings.Cut(path, ".")
+		if nested {
+			obj := map[string]any{}
+			if raw := out.Values[topKey]; raw != "" {
+				if err := json.Unmarshal([]byte(raw), &obj); err != nil {
+					continue // Parse reports it
+				}
+			}
+			if v, _ := obj[field].(string); v != "" {
+				continue
+			}
+			obj[field] = SecretPlaceholder
+			raw, _ := json.Marshal(obj)
+			out.Values[topKey] = string(raw)
+		} else {
+			if out.Values[path] != "" {
+				continue
+			}
+			out.Values[path] = SecretPlaceholder
+		}
+		if !slices.Contains(out.SecretKeys, topKey) {
+			out.SecretKeys = append(out.SecretKeys, topKey)
+		}
+		notes = append(notes, fmt.Sprintf("%s is not set in %s: planned as %s; pulumi up needs it", path, sf.Path, SecretPlaceholder))
+	}
+	sort.Strings(out.SecretKeys)
+	return out, notes
 }

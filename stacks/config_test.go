@@ -8,10 +8,12 @@ import (
 // base is a minimal valid production stack file's values.
 func base() map[string]string {
 	return map[string]string{
-		"bac:environment": "production",
-		"bac:region":      "us-east-1",
-		"bac:network":     `{"cidr":"10.10.0.0/16"}`,
-		"bac:cluster":     `{"publicAccessCidrs":["198.51.100.10/32"]}`,
+		"bac:environment":      "production",
+		"bac:region":           "us-east-1",
+		"bac:network":          `{"cidr":"10.10.0.0/16"}`,
+		"bac:cluster":          `{"publicAccessCidrs":["198.51.100.10/32"]}`,
+		"bac:oidcClientSecret": "client-secret",
+		"bac:jwtSecret":        "jwt-secret",
 	}
 }
 
@@ -19,7 +21,7 @@ func TestParseAppliesDefaultsAndOverlays(t *testing.T) {
 	values := base()
 	values["bac:cluster"] = `{"nodePools":{"general":{"desiredSize":40}},"publicAccessCidrs":["198.51.100.10/32"]}`
 	values["bac:tags"] = `{"CostCenter":"platform"}`
-	cfg, ps := Parse(values)
+	cfg, ps := Parse(values, []string{"bac:oidcClientSecret", "bac:jwtSecret"})
 	if len(ps) != 0 {
 		t.Fatalf("problems: %v", ps)
 	}
@@ -45,7 +47,7 @@ func TestParseAppliesDefaultsAndOverlays(t *testing.T) {
 func TestStagingDefaultsToOneNATGateway(t *testing.T) {
 	values := base()
 	values["bac:environment"] = "staging"
-	cfg, ps := Parse(values)
+	cfg, ps := Parse(values, []string{"bac:oidcClientSecret", "bac:jwtSecret"})
 	if len(ps) != 0 || cfg.Network.NATGateways != "single" || cfg.Cluster.Name != "bac-staging-us-east-1" {
 		t.Fatalf("cfg = %+v, problems %v", cfg.Network, ps)
 	}
@@ -90,7 +92,7 @@ func TestParseProblems(t *testing.T) {
 			for k, v := range tt.set {
 				values[k] = v
 			}
-			_, ps := Parse(values)
+			_, ps := Parse(values, []string{"bac:oidcClientSecret", "bac:jwtSecret"})
 			if len(ps) != len(tt.want) {
 				t.Fatalf("got %v, want %d problems %v", ps, len(tt.want), tt.want)
 			}
@@ -107,7 +109,7 @@ func TestStagingMayOpenThePublicEndpoint(t *testing.T) {
 	values := base()
 	values["bac:environment"] = "staging"
 	values["bac:cluster"] = `{"publicAccessCidrs":["0.0.0.0/0"]}`
-	if _, ps := Parse(values); len(ps) != 0 {
+	if _, ps := Parse(values, []string{"bac:oidcClientSecret", "bac:jwtSecret"}); len(ps) != 0 {
 		t.Fatalf("problems: %v", ps)
 	}
 }

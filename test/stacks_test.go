@@ -9,6 +9,7 @@ import (
 
 	"github.com/bac-platform/infra/stacks"
 	"github.com/bac-platform/infra/test/mocks"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -33,7 +34,9 @@ func runStack(t *testing.T, name string) stackRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, ps := stacks.Parse(sf.Values)
+	draft, _ := stacks.Parse(sf.Values, sf.SecretKeys)
+	sf, _ = stacks.WithPlaceholders(sf, draft)
+	cfg, ps := stacks.Parse(sf.Values, sf.SecretKeys)
 	if len(ps) != 0 {
 		t.Fatalf("stack %s: %v", name, ps)
 	}
@@ -77,6 +80,18 @@ func stackNames(t *testing.T) []string {
 	return names
 }
 
+// awsStackNames are the stacks that build their own network and EKS cluster.
+func awsStackNames(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	for _, n := range stackNames(t) {
+		if n != "local" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 func find(t *testing.T, m *mocks.Mocks, typ, name string) mocks.Resource {
 	t.Helper()
 	r, ok := m.Find(typ, name)
@@ -87,7 +102,7 @@ func find(t *testing.T, m *mocks.Mocks, typ, name string) mocks.Resource {
 }
 
 func TestStackFilesArePresent(t *testing.T) {
-	want := []string{"prod-eu-west-1", "prod-us-east-1", "staging-eu-west-1", "staging-us-east-1"}
+	want := []string{"local", "prod-eu-west-1", "prod-us-east-1", "staging-eu-west-1", "staging-us-east-1"}
 	got := stackNames(t)
 	for _, w := range want {
 		found := false
@@ -103,7 +118,7 @@ func TestStackFilesArePresent(t *testing.T) {
 // TestEveryStackClusterControlPlane asserts the section 3.1 control plane for
 // every stack file: endpoints, logs, encryption, IRSA, add-ons.
 func TestEveryStackClusterControlPlane(t *testing.T) {
-	for _, name := range stackNames(t) {
+	for _, name := range awsStackNames(t) {
 		t.Run(name, func(t *testing.T) {
 			run := runStack(t, name)
 			clusterName := run.config.Cluster.Name
@@ -212,7 +227,7 @@ func TestStagingIsAboutTenNodesWithoutGPUs(t *testing.T) {
 // TestEveryResourceIsParentedAndUsesTheRegionProvider checks the component
 // conventions: children parented, providers explicit.
 func TestEveryResourceIsParentedAndUsesTheRegionProvider(t *testing.T) {
-	for _, name := range stackNames(t) {
+	for _, name := range awsStackNames(t) {
 		t.Run(name, func(t *testing.T) {
 			run := runStack(t, name)
 			awsProvider := find(t, run.mocks, "pulumi:providers:aws", "aws-"+run.config.Region)
@@ -220,9 +235,10 @@ func TestEveryResourceIsParentedAndUsesTheRegionProvider(t *testing.T) {
 				t.Errorf("aws provider region = %v", awsProvider.Input("region"))
 			}
 			for _, r := range run.mocks.Resources() {
-				topLevel := strings.HasPrefix(r.Type, "pulumi:providers:aws") || r.Type == "bac:network:Network" || r.Type == "bac:cluster:Cluster"
-				if !topLevel && r.Parent == "" {
-					t.Errorf("%s %s has no parent", r.Type, r.Name)
+				// Only providers and the bac components hang off the stack.
+				topLevel := strings.HasPrefix(r.Type, "pulumi:providers:") || strings.HasPrefix(r.Type, "bac:")
+				if parentType := string(resource.URN(r.Parent).QualifiedType()); !topLevel && (r.Parent == "" || parentType == "pulumi:pulumi:Stack") {
+					t.Errorf("%s %s is not parented to its component", r.Type, r.Name)
 				}
 				if strings.HasPrefix(r.Type, "aws:") && !strings.HasPrefix(r.Provider, awsProvider.URN+"::") {
 					t.Errorf("%s %s provider = %q, want the stack's aws provider", r.Type, r.Name, r.Provider)
@@ -265,7 +281,7 @@ func TestNetworkCIDRsDoNotOverlapAcrossStacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		configs[name], _ = stacks.Parse(sf.Values)
+		configs[name], _ = stacks.Parse(sf.Values, sf.SecretKeys)
 	}
 	if ps := stacks.CheckOverlaps(configs); len(ps) != 0 {
 		t.Fatal(ps)

@@ -39,13 +39,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := flags.Parse(args[1:]); err != nil {
 		return 2
 	}
-	plans, err := planStacks(*dir, names)
+	plans, notes, err := planStacks(*dir, names)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		if errors.Is(err, errConfig) {
 			return 2
 		}
 		return 1
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "note:", n)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

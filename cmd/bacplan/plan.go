@@ -30,14 +30,14 @@ func (e configError) Unwrap() error { return errConfig }
 // loadStacks reads and validates the named stacks of the project in dir. The
 // network check compares every stack file in dir, so a new region cannot
 // reuse another region's CIDR even when planned alone.
-func loadStacks(dir string, names []string) (string, map[string]stacks.StackFile, map[string]stacks.Config, error) {
+func loadStacks(dir string, names []string) (string, map[string]stacks.StackFile, map[string]stacks.Config, []string, error) {
 	project, err := stacks.ProjectName(dir)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, nil, err
 	}
 	all, err := stacks.StackNames(dir)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, nil, err
 	}
 	if len(names) == 0 {
 		names = all
@@ -45,13 +45,21 @@ func loadStacks(dir string, names []string) (string, map[string]stacks.StackFile
 	files := map[string]stacks.StackFile{}
 	configs := map[string]stacks.Config{}
 	var problems validate.Problems
+	var notes []string
 	for _, name := range all {
 		sf, err := stacks.ReadStackFile(dir, project, name)
 		if err != nil {
-			return "", nil, nil, err
+			return "", nil, nil, nil, err
 		}
-		cfg, ps := stacks.Parse(sf.Values)
+		// Secrets are set per stack with `pulumi config set --secret`; the
+		// plan stands in placeholders for the ones a stack file lacks.
+		draft, _ := stacks.Parse(sf.Values, sf.SecretKeys)
+		sf, fileNotes := stacks.WithPlaceholders(sf, draft)
+		cfg, ps := stacks.Parse(sf.Values, sf.SecretKeys)
 		files[name], configs[name] = sf, cfg
+		if slices.Contains(names, name) {
+			notes = append(notes, fileNotes...)
+		}
 		if slices.Contains(names, name) {
 			for _, p := range ps {
 				problems.Add(sf.Path+": "+p.Path, "%s", p.Message)
@@ -60,25 +68,26 @@ func loadStacks(dir string, names []string) (string, map[string]stacks.StackFile
 	}
 	for _, name := range names {
 		if _, ok := files[name]; !ok {
-			return "", nil, nil, fmt.Errorf("no stack %q: %s has no Pulumi.%s.yaml (stacks: %v)", name, dir, name, all)
+			return "", nil, nil, nil, fmt.Errorf("no stack %q: %s has no Pulumi.%s.yaml (stacks: %v)", name, dir, name, all)
 		}
 	}
 	problems.Extend(stacks.CheckOverlaps(configs))
 	if len(problems) > 0 {
-		return "", nil, nil, configError{problems}
+		return "", nil, nil, nil, configError{problems}
 	}
 	selected := map[string]stacks.Config{}
 	for _, n := range names {
 		selected[n] = configs[n]
 	}
-	return project, files, selected, nil
+	return project, files, selected, notes, nil
 }
 
 // planStacks runs the real program for each stack with the mock engine.
-func planStacks(dir string, names []string) ([]Plan, error) {
-	project, files, configs, err := loadStacks(dir, names)
+// The notes name secrets the stack files leave to `pulumi config set --secret`.
+func planStacks(dir string, names []string) ([]Plan, []string, error) {
+	project, files, configs, notes, err := loadStacks(dir, names)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	order := make([]string, 0, len(configs))
 	for n := range configs {
@@ -90,9 +99,9 @@ func planStacks(dir string, names []string) ([]Plan, error) {
 		cfg := configs[name]
 		m, err := mocks.RunStack(stacks.Program, project, cfg.Region, files[name])
 		if err != nil {
-			return nil, fmt.Errorf("stack %s: %w", name, err)
+			return nil, nil, fmt.Errorf("stack %s: %w", name, err)
 		}
 		plans = append(plans, Plan{Stack: name, Config: cfg, Resources: m.Resources()})
 	}
-	return plans, nil
+	return plans, notes, nil
 }

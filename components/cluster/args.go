@@ -34,6 +34,10 @@ type Args struct {
 	// AddonVersions pins managed add-on versions by add-on name; an add-on not
 	// listed gets the default version EKS pairs with the cluster's Kubernetes version.
 	AddonVersions map[string]string `json:"addonVersions"`
+	// Kubeconfig (a secret: pulumi config set --secret --path
+	// bac:cluster.kubeconfig) targets an existing cluster: the stack then
+	// skips the network and EKS layers and deploys the platform onto it.
+	Kubeconfig string `json:"kubeconfig"`
 
 	// VpcID, PrivateSubnetIDs and PublicSubnetIDs come from the network. Set by the stack.
 	VpcID            pulumi.StringInput      `json:"-"`

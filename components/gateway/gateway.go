@@ -1,0 +1,272 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bac-platform/infra/components/kube"
+	"github.com/bac-platform/infra/components/services"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Gateway is the Kong deployment and its routing configuration.
+type Gateway struct {
+	pulumi.ResourceState
+
+	// Release is the Kong Helm release.
+	Release *helmv3.Release
+}
+
+// OIDCSecretName is the Secret holding the oidc plugin's client secret.
+const OIDCSecretName = "kong-oidc-client"
+
+// NewGateway deploys Kong for the given business services. The kubernetes
+// provider comes from opts; the namespaces must exist (DependsOn in opts).
+func NewGateway(ctx *pulumi.Context, name string, args Args, svcs []services.Service, opts ...pulumi.ResourceOption) (*Gateway, error) {
+	names := make([]string, len(svcs))
+	byName := map[string]services.Service{}
+	for i, s := range svcs {
+		names[i] = s.Name
+		byName[s.Name] = s
+	}
+	if err := args.Validate("bac:gateway", names).Err(); err != nil {
+		return nil, err
+	}
+	if args.OIDCClientSecret == nil {
+		return nil, fmt.Errorf("gateway: the OIDC client secret (bac:oidcClientSecret) is required")
+	}
+	g := &Gateway{}
+	if err := ctx.RegisterComponentResource("bac:gateway:Gateway", name, g, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(g)
+
+	release, err := helmv3.NewRelease(ctx, name+"-kong", &helmv3.ReleaseArgs{
+		Name:           pulumi.String("kong"),
+		Namespace:      pulumi.String(args.Namespace),
+		Chart:          pulumi.String(args.Chart.Name),
+		Version:        pulumi.String(args.Chart.Version),
+		RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(args.Chart.Repository)},
+		Values:         pulumi.ToMap(helmValues(args)),
+		Atomic:         pulumi.Bool(true),
+		Timeout:        pulumi.Int(900),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("kong release: %w", err)
+	}
+	g.Release = release
+	// Plugins and routes are Kong CRDs the release installs.
+	afterKong := pulumi.DependsOn([]pulumi.Resource{release})
+
+	secret, err := corev1.NewSecret(ctx, name+"-oidc-client", &corev1.SecretArgs{
+		Metadata:   kube.Metadata(OIDCSecretName, args.Namespace, nil),
+		Type:       pulumi.String("Opaque"),
+		StringData: pulumi.StringMap{"client_secret": pulumi.ToSecret(args.OIDCClientSecret).(pulumi.StringOutput)},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("oidc client secret: %w", err)
+	}
+	for _, p := range plugins(args) {
+		if _, err := apiextensions.NewCustomResource(ctx, name+"-"+p.name, &apiextensions.CustomResourceArgs{
+			// Cluster-scoped: the Ingresses live in each service's namespace,
+			// and a namespaced KongPlugin (as in the seed) only serves its own.
+			ApiVersion: pulumi.String("configuration.konghq.com/v1"),
+			Kind:       pulumi.String("KongClusterPlugin"),
+			Metadata: metav1.ObjectMetaArgs{
+				Name:        pulumi.String(p.name),
+				Annotations: pulumi.StringMap{"kubernetes.io/ingress.class": pulumi.String("kong")},
+				Labels:      pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("bac-platform")},
+			},
+			OtherFields: p.fields,
+		}, parent, afterKong, pulumi.DependsOn([]pulumi.Resource{secret})); err != nil {
+			return nil, fmt.Errorf("plugin %s: %w", p.name, err)
+		}
+	}
+
+	crm := byName["crm"]
+	up := args.CRMUpstream
+	if _, err := apiextensions.NewCustomResource(ctx, name+"-crm-api", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("configuration.konghq.com/v1"),
+		Kind:       pulumi.String("KongIngress"),
+		Metadata:   kube.Metadata("crm-api", crm.Namespace, nil),
+		OtherFields: kubernetes.UntypedArgs{
+			"upstream": map[string]any{"hash_on": "header", "hash_on_header": up.HashOnHeader, "algorithm": "consistent-hashing"},
+			"proxy": map[string]any{"protocol": "http", "connect_timeout": up.TimeoutMs,
+				"write_timeout": up.TimeoutMs, "read_timeout": up.TimeoutMs},
+			"route": map[string]any{"methods": up.Methods, "protocols": up.Protocols,
+				"strip_path": up.StripPath, "preserve_host": up.PreserveHost},
+		},
+	}, parent, afterKong); err != nil {
+		return nil, fmt.Errorf("crm kong ingress: %w", err)
+	}
+
+	for _, r := range args.Routes {
+		svc := byName[r.Service]
+		annotations := pulumi.StringMap{"konghq.com/plugins": pulumi.String(strings.Join(r.Plugins, ","))}
+		if r.KongIngress {
+			// KIC 3 reads route and proxy settings from annotations; the
+			// KongIngress still carries the upstream (hashing) settings.
+			annotations["konghq.com/override"] = pulumi.String("crm-api")
+			annotations["konghq.com/strip-path"] = pulumi.String(fmt.Sprint(up.StripPath))
+			annotations["konghq.com/preserve-host"] = pulumi.String(fmt.Sprint(up.PreserveHost))
+			annotations["konghq.com/protocols"] = pulumi.String(strings.Join(up.Protocols, ","))
+			annotations["konghq.com/methods"] = pulumi.String(strings.Join(up.Methods, ","))
+		}
+		meta := kube.Metadata(strings.TrimSuffix(svc.ServiceName, "-service")+"-api-ingress", svc.Namespace, nil)
+		meta.Annotations = annotations
+		if _, err := networkingv1.NewIngress(ctx, name+"-"+r.Service, &networkingv1.IngressArgs{
+			Metadata: meta,
+			Spec: networkingv1.IngressSpecArgs{
+				IngressClassName: pulumi.String("kong"),
+				Rules: networkingv1.IngressRuleArray{networkingv1.IngressRuleArgs{
+					Host: pulumi.String(args.Host),
+					Http: networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{
+						networkingv1.HTTPIngressPathArgs{
+							Path: pulumi.String(r.Path), PathType: pulumi.String("Prefix"),
+							Backend: networkingv1.IngressBackendArgs{Service: networkingv1.IngressServiceBackendArgs{
+								Name: pulumi.String(svc.ServiceName),
+								Port: networkingv1.ServiceBackendPortArgs{Number: pulumi.Int(svc.Port)},
+							}},
+						},
+					}},
+				}},
+			},
+		}, parent, afterKong); err != nil {
+			return nil, fmt.Errorf("ingress %s: %w", r.Service, err)
+		}
+	}
+	if err := ctx.RegisterResourceOutputs(g, pulumi.Map{"release": release.Status.Name()}); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+type plugin struct {
+	name   string
+	fields kubernetes.UntypedArgs
+}
+
+// plugins are the seed's six KongPlugins with their configuration.
+func plugins(a Args) []plugin {
+	rateLimit := func(r RateLimit) map[string]any {
+		c := map[string]any{"policy": "redis", "redis_host": r.RedisHost, "redis_port": r.RedisPort,
+			"redis_database": r.RedisDatabase, "fault_tolerant": r.FaultTolerant, "hide_client_headers": r.HideClientHeaders}
+		for unit, v := range map[string]int{"minute": r.Minute, "hour": r.Hour, "day": r.Day} {
+			if v > 0 {
+				c[unit] = v
+			}
+		}
+		return c
+	}
+	rt := a.RequestTransformer
+	transformer := map[string]any{"add": map[string]any{"headers": rt.AddHeaders}, "remove": map[string]any{"headers": rt.RemoveHeaders}}
+	if len(rt.ReplaceHeaders) > 0 {
+		transformer["replace"] = map[string]any{"headers": rt.ReplaceHeaders}
+	}
+	o := a.OIDC
+	return []plugin{
+		{PluginRateLimitGlobal, kubernetes.UntypedArgs{"plugin": "rate-limiting", "config": rateLimit(a.RateLimitGlobal)}},
+		{PluginJWT, kubernetes.UntypedArgs{"plugin": "jwt", "config": map[string]any{
+			"key_claim_name": a.JWT.KeyClaimName, "secret_is_base64": a.JWT.SecretIsBase64,
+			"claims_to_verify": a.JWT.ClaimsToVerify, "run_on_preflight": a.JWT.RunOnPreflight}}},
+		{PluginCORS, kubernetes.UntypedArgs{"plugin": "cors", "config": map[string]any{
+			"origins": a.CORS.Origins, "methods": a.CORS.Methods, "headers": a.CORS.Headers,
+			"exposed_headers": a.CORS.ExposedHeaders, "credentials": a.CORS.Credentials, "max_age": a.CORS.MaxAge}}},
+		{PluginRequestTransformer, kubernetes.UntypedArgs{"plugin": "request-transformer", "config": transformer}},
+		{PluginOIDC, kubernetes.UntypedArgs{
+			"plugin": "oidc",
+			"config": map[string]any{
+				"discovery": strings.TrimSuffix(o.Issuer, "/") + "/.well-known/openid-configuration",
+				"client_id": o.ClientID, "ssl_verify": fmt.Sprint(o.SSLVerify), "token_endpoint_auth_method": o.TokenEndpointAuthMethod,
+				"introspection_endpoint": o.IntrospectionEndpoint, "bearer_only": fmt.Sprint(o.BearerOnly), "realm": o.Realm,
+				"redirect_uri": o.RedirectURI, "logout_path": o.LogoutPath, "scope": o.Scope,
+			},
+			// The client secret never appears in the plugin object: Kong's
+			// controller reads it from the Secret at sync time.
+			"configPatches": []map[string]any{{"path": "/client_secret", "valueFrom": map[string]any{"secretKeyRef": map[string]any{
+				"name": OIDCSecretName, "key": "client_secret", "namespace": a.Namespace}}}},
+		}},
+		{PluginRateLimitAnalytics, kubernetes.UntypedArgs{"plugin": "rate-limiting", "config": rateLimit(a.RateLimitAnalytics)}},
+	}
+}
+
+// helmValues are the kong/kong chart values for the seed's deployment.
+func helmValues(a Args) map[string]any {
+	env := map[string]any{
+		"database":                        "postgres",
+		"pg_port":                         a.Postgres.Port,
+		"pg_database":                     a.Postgres.Database,
+		"nginx_worker_processes":          a.WorkerProcesses,
+		"nginx_events_worker_connections": fmt.Sprint(a.WorkerConnections), // the seed's nginx_worker_connections
+		"ssl_protocols":                   a.SSLProtocols,
+		"ssl_cipher_suite":                a.SSLCipherSuite,
+		"plugins":                         strings.Join(a.Plugins, ","),
+	}
+	postgres := map[string]any{"enabled": false}
+	if a.Postgres.ExternalHost != "" {
+		env["pg_host"] = a.Postgres.ExternalHost
+	} else {
+		persistence := map[string]any{"size": a.Postgres.StorageSize, "storageClass": a.Postgres.StorageClass}
+		postgres = map[string]any{
+			"enabled":      true,
+			"architecture": "replication",
+			"auth":         map[string]any{"database": a.Postgres.Database, "username": "kong"},
+			"primary":      map[string]any{"persistence": persistence},
+			"readReplicas": map[string]any{"replicaCount": a.Postgres.ReadReplicas, "persistence": persistence},
+		}
+	}
+	probe := func(p kube.Probe) map[string]any {
+		return map[string]any{"httpGet": map[string]any{"path": p.Path, "port": p.Port, "scheme": "HTTP"},
+			"initialDelaySeconds": p.InitialDelaySeconds, "periodSeconds": p.PeriodSeconds}
+	}
+	proxyAnnotations := map[string]any{}
+	if a.AWSLoadBalancer {
+		proxyAnnotations["service.beta.kubernetes.io/aws-load-balancer-type"] = "nlb"
+		proxyAnnotations["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] = "true"
+	}
+	as := a.Autoscaling
+	metric := func(resource string, pct int) map[string]any {
+		return map[string]any{"type": "Resource", "resource": map[string]any{"name": resource,
+			"target": map[string]any{"type": "Utilization", "averageUtilization": pct}}}
+	}
+	return map[string]any{
+		"image":        map[string]any{"repository": a.Image.Repository, "tag": a.Image.Tag},
+		"replicaCount": a.Replicas,
+		"autoscaling": map[string]any{
+			"enabled": true, "minReplicas": as.MinReplicas, "maxReplicas": as.MaxReplicas,
+			"metrics": []any{metric("cpu", as.TargetCPUUtilizationPercentage), metric("memory", as.TargetMemoryUtilizationPercentage)},
+		},
+		"resources":      a.Resources.Values(),
+		"env":            env,
+		"readinessProbe": probe(a.ReadinessProbe),
+		"livenessProbe":  probe(a.LivenessProbe),
+		"postgresql":     postgres,
+		"ingressController": map[string]any{
+			"enabled":      true,
+			"image":        map[string]any{"repository": a.ControllerImage.Repository, "tag": a.ControllerImage.Tag},
+			"ingressClass": "kong",
+			"resources":    a.ControllerResources.Values(),
+		},
+		"proxy": map[string]any{
+			"enabled": true, "type": "LoadBalancer", "annotations": proxyAnnotations,
+			"http": map[string]any{"enabled": true, "servicePort": 80, "containerPort": 8000},
+			"tls":  map[string]any{"enabled": true, "servicePort": 443, "containerPort": 8443},
+		},
+		"admin": map[string]any{
+			"enabled": true, "type": "ClusterIP",
+			"http": map[string]any{"enabled": false},
+			"tls":  map[string]any{"enabled": true, "servicePort": 8444, "containerPort": 8444},
+		},
+		"status": map[string]any{"http": map[string]any{"enabled": true, "containerPort": a.ReadinessProbe.Port}},
+		"containerSecurityContext": map[string]any{
+			"runAsNonRoot": true, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+			"capabilities": map[string]any{"drop": []any{"ALL"}}, "seccompProfile": map[string]any{"type": "RuntimeDefault"},
+		},
+	}
+}

@@ -1,0 +1,186 @@
+// Package kube holds the Kubernetes building blocks the platform components
+// share: pinned images and charts, resource requirements, probes, the
+// restricted container security context, and their validation.
+package kube
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/bac-platform/infra/components/validate"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Image is a container image pinned to a tag (or digest).
+type Image struct {
+	Repository string `json:"repository"`
+	Tag        string `json:"tag"`
+}
+
+// String is the image reference, repository:tag (or repository@digest).
+func (i Image) String() string {
+	if strings.HasPrefix(i.Tag, "sha256:") {
+		return i.Repository + "@" + i.Tag
+	}
+	return i.Repository + ":" + i.Tag
+}
+
+// Validate rejects unpinned images: no tag, or the moving "latest" tag.
+func (i Image) Validate(path string) validate.Problems {
+	var ps validate.Problems
+	if i.Repository == "" {
+		ps.Add(path+".repository", "is required")
+	}
+	switch {
+	case i.Tag == "":
+		ps.Add(path+".tag", "is required: pin a version, never rely on latest")
+	case i.Tag == "latest":
+		ps.Add(path+".tag", `"latest" is not a pinned version`)
+	}
+	return ps
+}
+
+// Chart is a Helm chart pinned to a version.
+type Chart struct {
+	Repository string `json:"repository"`
+	Name       string `json:"name"`
+	Version    string `json:"version"`
+}
+
+var semver = regexp.MustCompile(`^v?\d+\.\d+\.\d+([-+].+)?$`)
+
+// Validate requires an exact chart version.
+func (c Chart) Validate(path string) validate.Problems {
+	var ps validate.Problems
+	if c.Repository == "" {
+		ps.Add(path+".repository", "is required")
+	}
+	if c.Name == "" {
+		ps.Add(path+".name", "is required")
+	}
+	if !semver.MatchString(c.Version) {
+		ps.Add(path+".version", "%q is not an exact chart version like 1.2.3", c.Version)
+	}
+	return ps
+}
+
+// Quantities are CPU and memory amounts ("500m", "2Gi").
+type Quantities struct {
+	CPU    string `json:"cpu"`
+	Memory string `json:"memory"`
+}
+
+// Resources are a container's requests and limits.
+type Resources struct {
+	Requests Quantities `json:"requests"`
+	Limits   Quantities `json:"limits"`
+}
+
+var (
+	cpuQuantity    = regexp.MustCompile(`^\d+(\.\d+)?m?$`)
+	memoryQuantity = regexp.MustCompile(`^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$`)
+)
+
+// Validate requires every request and limit, in Kubernetes quantity syntax.
+func (r Resources) Validate(path string) validate.Problems {
+	var ps validate.Problems
+	for _, q := range []struct {
+		path, value string
+		re          *regexp.Regexp
+	}{
+		{".requests.cpu", r.Requests.CPU, cpuQuantity}, {".requests.memory", r.Requests.Memory, memoryQuantity},
+		{".limits.cpu", r.Limits.CPU, cpuQuantity}, {".limits.memory", r.Limits.Memory, memoryQuantity},
+	} {
+		if !q.re.MatchString(q.value) {
+			ps.Add(path+q.path, "%q is not a Kubernetes quantity (every container needs requests and limits)", q.value)
+		}
+	}
+	return ps
+}
+
+// Args converts the resources for a container spec.
+func (r Resources) Args() corev1.ResourceRequirementsArgs {
+	return corev1.ResourceRequirementsArgs{
+		Requests: pulumi.StringMap{"cpu": pulumi.String(r.Requests.CPU), "memory": pulumi.String(r.Requests.Memory)},
+		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.Limits.CPU), "memory": pulumi.String(r.Limits.Memory)},
+	}
+}
+
+// Values renders the resources as Helm values.
+func (r Resources) Values() map[string]any {
+	return map[string]any{
+		"requests": map[string]any{"cpu": r.Requests.CPU, "memory": r.Requests.Memory},
+		"limits":   map[string]any{"cpu": r.Limits.CPU, "memory": r.Limits.Memory},
+	}
+}
+
+// Probe is an HTTP GET probe.
+type Probe struct {
+	Path                string `json:"path"`
+	Port                int    `json:"port"`
+	InitialDelaySeconds int    `json:"initialDelaySeconds"`
+	PeriodSeconds       int    `json:"periodSeconds"`
+}
+
+// Args converts the probe for a container spec.
+func (p Probe) Args() corev1.ProbeArgs {
+	return corev1.ProbeArgs{
+		HttpGet:             corev1.HTTPGetActionArgs{Path: pulumi.String(p.Path), Port: pulumi.Int(p.Port)},
+		InitialDelaySeconds: pulumi.Int(p.InitialDelaySeconds),
+		PeriodSeconds:       pulumi.Int(p.PeriodSeconds),
+	}
+}
+
+// Validate checks the probe's path, port and timings.
+func (p Probe) Validate(path string) validate.Problems {
+	var ps validate.Problems
+	if !strings.HasPrefix(p.Path, "/") {
+		ps.Add(path+".path", "%q must start with /", p.Path)
+	}
+	if p.Port < 1 || p.Port > 65535 {
+		ps.Add(path+".port", "%d is not a port", p.Port)
+	}
+	if p.InitialDelaySeconds < 0 || p.PeriodSeconds < 1 {
+		ps.Add(path, "initialDelaySeconds must be >= 0 and periodSeconds >= 1")
+	}
+	return ps
+}
+
+// Restricted is the container security context of the Kubernetes
+// "restricted" Pod Security Standard, with a read-only root filesystem.
+func Restricted() corev1.SecurityContextArgs {
+	return corev1.SecurityContextArgs{
+		RunAsNonRoot:             pulumi.Bool(true),
+		AllowPrivilegeEscalation: pulumi.Bool(false),
+		ReadOnlyRootFilesystem:   pulumi.Bool(true),
+		Privileged:               pulumi.Bool(false),
+		Capabilities:             corev1.CapabilitiesArgs{Drop: pulumi.ToStringArray([]string{"ALL"})},
+		SeccompProfile:           corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	}
+}
+
+// Metadata is object metadata with the platform's standard labels.
+func Metadata(name, namespace string, labels map[string]string) metav1.ObjectMetaArgs {
+	all := map[string]string{"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "bac-platform"}
+	for k, v := range labels {
+		all[k] = v
+	}
+	return metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(namespace), Labels: pulumi.ToStringMap(all)}
+}
+
+// ValidateName checks a Kubernetes object or namespace name (RFC 1123 label).
+func ValidateName(ps *validate.Problems, path, name string) {
+	if !dnsLabel.MatchString(name) {
+		ps.Add(path, "%q is not a valid Kubernetes name (lowercase letters, digits and -, at most 63)", name)
+	}
+}
+
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+// ServiceHost is the in-cluster DNS name of a Service.
+func ServiceHost(service, namespace string) string {
+	return fmt.Sprintf("%s.%s.svc.cluster.local", service, namespace)
+}
