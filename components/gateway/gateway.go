@@ -23,6 +23,10 @@ type Gateway struct {
 	Release *helmv3.Release
 }
 
+// ServiceAccount is the Kong pods' service account, whose mesh identity the
+// services' AuthorizationPolicies allow.
+const ServiceAccount = "kong"
+
 // OIDCSecretName is the Secret holding the oidc plugin's client secret.
 const OIDCSecretName = "kong-oidc-client"
 
@@ -238,6 +242,8 @@ func helmValues(a Args) map[string]any {
 	return map[string]any{
 		"image":        map[string]any{"repository": a.Image.Repository, "tag": a.Image.Tag},
 		"replicaCount": a.Replicas,
+		// The mesh admits callers by identity: cluster.local/ns/<ns>/sa/kong.
+		"deployment": map[string]any{"serviceAccount": map[string]any{"create": true, "name": ServiceAccount}},
 		"autoscaling": map[string]any{
 			"enabled": true, "minReplicas": as.MinReplicas, "maxReplicas": as.MaxReplicas,
 			"metrics": []any{metric("cpu", as.TargetCPUUtilizationPercentage), metric("memory", as.TargetMemoryUtilizationPercentage)},

@@ -10,9 +10,11 @@ import (
 )
 
 // Input returns the plain value of an input at a dotted path such as
-// "scalingConfig.minSize" or "taints[0].effect"; nil when absent.
+// "scalingConfig.minSize", "taints[0].effect" or
+// "metadata.annotations.konghq.com/plugins" (keys may contain dots); nil when
+// absent. Anything below a secret reads as "[secret]".
 func (r Resource) Input(path string) any {
-	return lookup(r.Inputs, path)
+	return lookup(PlainMap(r.Inputs), strings.Split(path, "."))
 }
 
 // IsSecretInput reports whether the input at a top-level key is a secret.
@@ -21,25 +23,36 @@ func (r Resource) IsSecretInput(key string) bool {
 	return ok && (v.IsSecret() || (v.IsOutput() && v.OutputValue().Secret))
 }
 
-func lookup(m resource.PropertyMap, path string) any {
-	var cur any = PlainMap(m)
-	for _, part := range strings.Split(path, ".") {
-		name, index, hasIndex := strings.Cut(part, "[")
-		obj, ok := cur.(map[string]any)
-		if !ok {
-			return nil
+func lookup(cur any, parts []string) any {
+	if len(parts) == 0 || cur == stacks.SecretPlaceholder {
+		return cur
+	}
+	obj, ok := cur.(map[string]any)
+	if !ok {
+		return nil
+	}
+	// The longest run of parts that names a key wins, so keys with dots work.
+	for n := len(parts); n >= 1; n-- {
+		segment := strings.Join(parts[:n], ".")
+		name, index, hasIndex := strings.Cut(segment, "[")
+		v, found := obj[name]
+		if !found {
+			continue
 		}
-		cur = obj[name]
 		if hasIndex {
 			i, err := strconv.Atoi(strings.TrimSuffix(index, "]"))
-			list, ok := cur.([]any)
-			if err != nil || !ok || i >= len(list) {
+			if err != nil || !strings.HasSuffix(index, "]") {
+				continue // the "[" belongs to a longer run; try a shorter one
+			}
+			list, ok := v.([]any)
+			if !ok || i < 0 || i >= len(list) {
 				return nil
 			}
-			cur = list[i]
+			v = list[i]
 		}
+		return lookup(v, parts[n:])
 	}
-	return cur
+	return nil
 }
 
 // PlainMap converts a property map to JSON-ready values (see Plain).

@@ -1,0 +1,225 @@
+package gateway_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/bac-platform/infra/components/gateway"
+	"github.com/bac-platform/infra/components/services"
+	"github.com/bac-platform/infra/test/mocks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func deploy(t *testing.T, args gateway.Args) *mocks.Mocks {
+	t.Helper()
+	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		args.OIDCClientSecret = pulumi.ToSecret(pulumi.String("s3cr3t-client")).(pulumi.StringOutput)
+		_, err := gateway.NewGateway(ctx, "gateway", args, services.Default())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func find(t *testing.T, m *mocks.Mocks, typ, name string) mocks.Resource {
+	t.Helper()
+	r, ok := m.Find(typ, name)
+	if !ok {
+		t.Fatalf("no %s %q", typ, name)
+	}
+	return r
+}
+
+func check(t *testing.T, r mocks.Resource, want map[string]any) {
+	t.Helper()
+	for path, w := range want {
+		if got := r.Input(path); !reflect.DeepEqual(got, w) {
+			t.Errorf("%s %s = %#v, want %#v", r.Name, path, got, w)
+		}
+	}
+}
+
+func TestKongReleaseHasTheSeedValues(t *testing.T) {
+	m := deploy(t, gateway.DefaultArgs())
+	kong := find(t, m, "kubernetes:helm.sh/v3:Release", "gateway-kong")
+	check(t, kong, map[string]any{
+		"chart": "kong", "version": "3.2.0", "namespace": "api-gateway",
+		"repositoryOpts.repo":                                              "https://charts.konghq.com",
+		"values.replicaCount":                                              5.0,
+		"values.image.tag":                                                 "3.9.1",
+		"values.autoscaling.enabled":                                       true,
+		"values.autoscaling.minReplicas":                                   5.0,
+		"values.autoscaling.maxReplicas":                                   50.0,
+		"values.autoscaling.metrics[0].resource.name":                      "cpu",
+		"values.autoscaling.metrics[0].resource.target.averageUtilization": 70.0,
+		"values.autoscaling.metrics[1].resource.name":                      "memory",
+		"values.autoscaling.metrics[1].resource.target.averageUtilization": 80.0,
+		"values.resources.requests":                                        map[string]any{"cpu": "1000m", "memory": "2Gi"},
+		"values.resources.limits":                                          map[string]any{"cpu": "2000m", "memory": "4Gi"},
+		"values.env.database":                                              "postgres",
+		"values.env.pg_database":                                           "kong",
+		"values.env.pg_port":                                               5432.0,
+		"values.env.nginx_worker_processes":                                "auto",
+		"values.env.nginx_events_worker_connections":                       "10240",
+		"values.env.ssl_protocols":                                         "TLSv1.3",
+		"values.env.ssl_cipher_suite":                                      "modern",
+		"values.env.plugins":                                               "bundled,oidc,rate-limiting,cors,jwt,request-transformer",
+		"values.readinessProbe.httpGet.path":                               "/status",
+		"values.readinessProbe.initialDelaySeconds":                        30.0,
+		"values.readinessProbe.periodSeconds":                              10.0,
+		"values.livenessProbe.initialDelaySeconds":                         60.0,
+		"values.livenessProbe.periodSeconds":                               30.0,
+		"values.postgresql.enabled":                                        true,
+		"values.postgresql.architecture":                                   "replication",
+		"values.postgresql.readReplicas.replicaCount":                      2.0,
+		"values.postgresql.primary.persistence.size":                       "100Gi",
+		"values.ingressController.enabled":                                 true,
+		"values.ingressController.image.tag":                               "3.5.0",
+		"values.ingressController.resources.requests":                      map[string]any{"cpu": "500m", "memory": "512Mi"},
+		"values.ingressController.resources.limits":                        map[string]any{"cpu": "1000m", "memory": "1Gi"},
+		"values.proxy.type":                                                "LoadBalancer",
+		"values.proxy.annotations": map[string]any{
+			"service.beta.kubernetes.io/aws-load-balancer-type":                              "nlb",
+			"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+		},
+		"values.proxy.http.servicePort":   80.0,
+		"values.proxy.http.containerPort": 8000.0,
+		"values.proxy.tls.servicePort":    443.0,
+		"values.proxy.tls.containerPort":  8443.0,
+		"values.admin.tls.servicePort":    8444.0,
+		"values.admin.tls.containerPort":  8444.0,
+		"values.admin.http.enabled":       false,
+	})
+}
+
+func TestLocalClustersGetNoNLBAnnotations(t *testing.T) {
+	args := gateway.DefaultArgs()
+	args.AWSLoadBalancer = false
+	m := deploy(t, args)
+	kong := find(t, m, "kubernetes:helm.sh/v3:Release", "gateway-kong")
+	if got := kong.Input("values.proxy.annotations"); !reflect.DeepEqual(got, map[string]any{}) {
+		t.Fatalf("annotations = %v", got)
+	}
+}
+
+func TestPluginsHaveTheSeedSettings(t *testing.T) {
+	m := deploy(t, gateway.DefaultArgs())
+	typ := "kubernetes:configuration.konghq.com/v1:KongClusterPlugin"
+	if n := len(m.ByType(typ)); n != 6 {
+		t.Fatalf("%d plugins, want 6", n)
+	}
+	check(t, find(t, m, typ, "gateway-rate-limiting-global"), map[string]any{
+		"plugin": "rate-limiting", "config.minute": 1000.0, "config.hour": 50000.0, "config.day": 1000000.0,
+		"config.policy": "redis", "config.redis_host": "dragonfly-cache.cache.svc.cluster.local",
+		"config.redis_port": 6379.0, "config.redis_database": 1.0, "config.fault_tolerant": true,
+		"config.hide_client_headers": false,
+	})
+	check(t, find(t, m, typ, "gateway-rate-limiting-analytics"), map[string]any{
+		"plugin": "rate-limiting", "config.minute": 100.0, "config.hour": 5000.0, "config.day": nil, "config.policy": "redis",
+	})
+	check(t, find(t, m, typ, "gateway-jwt-auth"), map[string]any{
+		"plugin": "jwt", "config.claims_to_verify": []any{"exp", "nbf"}, "config.key_claim_name": "iss",
+		"config.secret_is_base64": false, "config.run_on_preflight": false,
+	})
+	check(t, find(t, m, typ, "gateway-cors-global"), map[string]any{
+		"plugin":                 "cors",
+		"config.origins":         []any{"https://*.yourcompany.com", "https://app.yourcompany.com"},
+		"config.methods":         []any{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
+		"config.headers":         []any{"Accept", "Authorization", "Content-Type", "X-Request-ID"},
+		"config.exposed_headers": []any{"X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining"},
+		"config.credentials":     true, "config.max_age": 3600.0,
+	})
+	check(t, find(t, m, typ, "gateway-request-transformer"), map[string]any{
+		"plugin": "request-transformer", "config.add.headers": []any{"X-Gateway-Version:3.5.0"},
+		"config.remove.headers": []any{"X-Internal-Secret"},
+	})
+	oidc := find(t, m, typ, "gateway-oidc-keycloak")
+	check(t, oidc, map[string]any{
+		"plugin": "oidc", "config.client_id": "bac-api", "config.realm": "bac",
+		"config.discovery":              "https://auth.yourcompany.com/realms/bac/.well-known/openid-configuration",
+		"config.introspection_endpoint": "https://auth.yourcompany.com/realms/bac/protocol/openid-connect/token/introspect",
+		"config.redirect_uri":           "https://api.yourcompany.com/auth/callback",
+		"config.scope":                  "openid email profile", "config.logout_path": "/logout",
+		"config.token_endpoint_auth_method":                 "client_secret_post",
+		"configPatches[0].path":                             "/client_secret",
+		"configPatches[0].valueFrom.secretKeyRef.name":      gateway.OIDCSecretName,
+		"configPatches[0].valueFrom.secretKeyRef.namespace": "api-gateway",
+	})
+	if oidc.Input("config.client_secret") != nil {
+		t.Error("the client secret must not be in the plugin object")
+	}
+	secret := find(t, m, "kubernetes:core/v1:Secret", "gateway-oidc-client")
+	if secret.Input("stringData.client_secret") != "[secret]" {
+		t.Errorf("client secret input = %v, want a secret", secret.Input("stringData.client_secret"))
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	m := deploy(t, gateway.DefaultArgs())
+	ki := find(t, m, "kubernetes:configuration.konghq.com/v1:KongIngress", "gateway-crm-api")
+	check(t, ki, map[string]any{
+		"metadata.namespace": "crm", "upstream.hash_on": "header", "upstream.hash_on_header": "X-Tenant-ID",
+		"upstream.algorithm": "consistent-hashing", "proxy.connect_timeout": 60000.0, "proxy.read_timeout": 60000.0,
+		"proxy.write_timeout": 60000.0, "route.protocols": []any{"https"}, "route.strip_path": false, "route.preserve_host": true,
+		"route.methods": []any{"GET", "POST", "PUT", "PATCH", "DELETE"},
+	})
+	want := map[string][3]string{
+		"crm":       {"/v1/crm", "crm-service", "rate-limiting-global,jwt-auth,cors-global,request-transformer"},
+		"erp":       {"/v1/erp", "erp-service", "rate-limiting-global,jwt-auth,cors-global"},
+		"analytics": {"/v1/analytics", "analytics-service", "rate-limiting-analytics,jwt-auth,cors-global"},
+	}
+	for svc, w := range want {
+		ing := find(t, m, "kubernetes:networking.k8s.io/v1:Ingress", "gateway-"+svc)
+		check(t, ing, map[string]any{
+			"metadata.namespace":                                      svc,
+			"metadata.annotations.konghq.com/plugins":                 w[2],
+			"spec.ingressClassName":                                   "kong",
+			"spec.rules[0].host":                                      "api.yourcompany.com",
+			"spec.rules[0].http.paths[0].path":                        w[0],
+			"spec.rules[0].http.paths[0].pathType":                    "Prefix",
+			"spec.rules[0].http.paths[0].backend.service.name":        w[1],
+			"spec.rules[0].http.paths[0].backend.service.port.number": 8080.0,
+		})
+	}
+	crm := find(t, m, "kubernetes:networking.k8s.io/v1:Ingress", "gateway-crm")
+	check(t, crm, map[string]any{"metadata.annotations.konghq.com/strip-path": "false",
+		"metadata.annotations.konghq.com/preserve-host": "true", "metadata.annotations.konghq.com/override": "crm-api"})
+}
+
+func TestValidate(t *testing.T) {
+	names := []string{"crm", "erp", "ecommerce", "analytics", "users"}
+	tests := []struct {
+		name   string
+		mutate func(a *gateway.Args)
+		want   string
+	}{
+		{"tls 1.2", func(a *gateway.Args) { a.SSLProtocols = "TLSv1.2 TLSv1.3" }, `bac:gateway.sslProtocols: "TLSv1.2 TLSv1.3": the gateway accepts TLS 1.3 only`},
+		{"wildcard cors", func(a *gateway.Args) { a.CORS.Origins = []string{"*"} }, `bac:gateway.cors.origins: "*" with credentials`},
+		{"latest image", func(a *gateway.Args) { a.Image.Tag = "latest" }, `bac:gateway.image.tag: "latest" is not a pinned version`},
+		{"unpinned chart", func(a *gateway.Args) { a.Chart.Version = "~3.2" }, `bac:gateway.chart.version: "~3.2" is not an exact chart version`},
+		{"shell substitution", func(a *gateway.Args) {
+			a.RequestTransformer.AddHeaders = []string{"X-Request-Time:$(date -u +%Y-%m-%dT%H:%M:%SZ)"}
+		}, "bac:gateway.requestTransformer.headers[0]: \"X-Request-Time:$(date -u +%Y-%m-%dT%H:%M:%SZ)\": Kong does not evaluate $(...) substitutions"},
+		{"route without rate limit", func(a *gateway.Args) { a.Routes[1].Plugins = []string{"jwt-auth"} }, "bac:gateway.routes[1].plugins: every public route needs a rate-limiting plugin"},
+		{"unknown service", func(a *gateway.Args) { a.Routes[0].Service = "hr" }, `bac:gateway.routes[0].service: "hr" is not a business service`},
+		{"replicas outside hpa", func(a *gateway.Args) { a.Replicas = 60 }, "bac:gateway.replicas: 60 is outside the autoscaling range 5-50"},
+		{"missing limits", func(a *gateway.Args) { a.Resources.Limits.Memory = "" }, `bac:gateway.resources.limits.memory: "" is not a Kubernetes quantity`},
+		{"postgres replicas", func(a *gateway.Args) { a.Postgres.Replicas = 5 }, "bac:gateway.postgres: replicas 5 must be the primary plus readReplicas 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := gateway.DefaultArgs()
+			tt.mutate(&a)
+			ps := a.Validate("bac:gateway", names)
+			if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), tt.want) {
+				t.Fatalf("problems = %v, want one starting %q", ps, tt.want)
+			}
+		})
+	}
+	if ps := gateway.DefaultArgs().Validate("bac:gateway", names); len(ps) != 0 {
+		t.Fatalf("defaults invalid: %v", ps)
+	}
+}

@@ -1,0 +1,132 @@
+package mesh_test
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bac-platform/infra/components/mesh"
+	"github.com/bac-platform/infra/components/services"
+	"github.com/bac-platform/infra/test/mocks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func deploy(t *testing.T, args mesh.Args) *mocks.Mocks {
+	t.Helper()
+	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		_, err := mesh.NewMesh(ctx, "mesh", args, services.Default())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestIstioInstallAndStrictMTLS(t *testing.T) {
+	m := deploy(t, mesh.DefaultArgs())
+	istiod, ok := m.Find("kubernetes:helm.sh/v3:Release", "mesh-istiod")
+	if !ok {
+		t.Fatal("no istiod release")
+	}
+	for path, want := range map[string]any{
+		"chart": "istiod", "version": "1.29.2", "namespace": "istio-system",
+		"values.global.meshID": "bac-mesh", "values.global.network": "bac-network",
+		"values.pilot.autoscaleEnabled": true, "values.pilot.autoscaleMin": 3.0, "values.pilot.autoscaleMax": 10.0,
+	} {
+		if got := istiod.Input(path); !reflect.DeepEqual(got, want) {
+			t.Errorf("istiod %s = %#v, want %#v", path, got, want)
+		}
+	}
+	base, _ := m.Find("kubernetes:helm.sh/v3:Release", "mesh-base")
+	if !slices.Contains(istiod.DependsOn, base.URN) {
+		t.Error("istiod must install after istio-base (CRDs)")
+	}
+	pa, ok := m.Find("kubernetes:security.istio.io/v1:PeerAuthentication", "mesh-peer-authentication")
+	if !ok || pa.Input("metadata.namespace") != "istio-system" || pa.Input("metadata.name") != "default" || pa.Input("spec.mtls.mode") != "STRICT" {
+		t.Fatalf("peer authentication = %v", pa.Inputs)
+	}
+}
+
+func TestGitOpsOwnedInstallSkipsHelm(t *testing.T) {
+	args := mesh.DefaultArgs()
+	args.InstallWithHelm = false
+	m := deploy(t, args)
+	if n := len(m.ByType("kubernetes:helm.sh/v3:Release")); n != 0 {
+		t.Fatalf("%d releases, want none when GitOps owns Istio", n)
+	}
+	if len(m.ByType("kubernetes:security.istio.io/v1:PeerAuthentication")) != 1 {
+		t.Fatal("mTLS policy must still be applied")
+	}
+}
+
+func TestEveryServiceIsZeroTrust(t *testing.T) {
+	m := deploy(t, mesh.DefaultArgs())
+	for _, svc := range services.Default() {
+		authz, ok := m.Find("kubernetes:security.istio.io/v1:AuthorizationPolicy", "mesh-"+svc.Name+"-authz")
+		if !ok {
+			t.Fatalf("no authorization policy for %s", svc.Name)
+		}
+		for path, want := range map[string]any{
+			"metadata.namespace":                      svc.Namespace,
+			"spec.selector.matchLabels.app":           svc.ServiceName,
+			"spec.action":                             "ALLOW",
+			"spec.rules[0].from[0].source.principals": []any{"cluster.local/ns/api-gateway/sa/kong", "cluster.local/ns/ai-services/sa/mcp-orchestrator"},
+			"spec.rules[0].to[0].operation.methods":   []any{"GET", "POST", "PUT", "PATCH", "DELETE"},
+			"spec.rules[0].to[0].operation.paths":     []any{"/v1/*"},
+			"spec.rules[0].when[0].key":               "request.headers[x-tenant-id]",
+			"spec.rules[0].when[0].notValues":         []any{""},
+		} {
+			if got := authz.Input(path); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s authz %s = %#v, want %#v", svc.Name, path, got, want)
+			}
+		}
+		np, _ := m.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mesh-"+svc.Name+"-netpol")
+		for path, want := range map[string]any{
+			"spec.podSelector.matchLabels.app":                           svc.ServiceName,
+			"spec.policyTypes":                                           []any{"Ingress", "Egress"},
+			"spec.ingress[0].from[0].namespaceSelector.matchLabels.name": "api-gateway",
+			"spec.ingress[0].from[1].namespaceSelector.matchLabels.name": "ai-services",
+			"spec.ingress[0].ports[0].port":                              8080.0,
+			"spec.egress[0].ports[0]":                                    map[string]any{"protocol": "UDP", "port": 53.0},
+			"spec.egress[0].ports[1]":                                    map[string]any{"protocol": "TCP", "port": 53.0},
+			"spec.egress[1].to[0].namespaceSelector.matchLabels.name":    "database",
+			"spec.egress[1].ports[0].port":                               5432.0,
+			"spec.egress[2].to[0].namespaceSelector.matchLabels.name":    "cache",
+			"spec.egress[2].ports[0].port":                               6379.0,
+			"spec.egress[3].to[0].namespaceSelector.matchLabels.name":    "event-streaming",
+			"spec.egress[3].ports[0].port":                               9092.0,
+		} {
+			if got := np.Input(path); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s netpol %s = %#v, want %#v", svc.Name, path, got, want)
+			}
+		}
+		deny, _ := m.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mesh-"+svc.Name+"-default-deny")
+		if deny.Input("metadata.namespace") != svc.Namespace || !reflect.DeepEqual(deny.Input("spec.policyTypes"), []any{"Ingress", "Egress"}) ||
+			deny.Input("spec.ingress") != nil || deny.Input("spec.egress") != nil {
+			t.Errorf("%s default deny = %v", svc.Name, mocks.PlainMap(deny.Inputs))
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	a := mesh.DefaultArgs()
+	a.PilotMinReplicas, a.PilotMaxReplicas = 5, 2
+	a.AllowedPrincipals = nil
+	a.Chart.Version = "latest"
+	ps := a.Validate("bac:mesh")
+	want := []string{
+		`bac:mesh.chart.version: "latest" is not an exact chart version like 1.2.3`,
+		"bac:mesh: pilotMinReplicas 5 must be between 1 and pilotMaxReplicas 2",
+		"bac:mesh.allowedPrincipals: at least one principal is required",
+	}
+	if len(ps) != len(want) {
+		t.Fatalf("got %v", ps)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(ps[i].String(), w) {
+			t.Errorf("problem %d = %q, want %q", i, ps[i], w)
+		}
+	}
+}
