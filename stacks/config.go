@@ -14,9 +14,13 @@ import (
 
 	"github.com/bac-platform/infra/components/cluster"
 	"github.com/bac-platform/infra/components/gateway"
+	"github.com/bac-platform/infra/components/gitops"
+	"github.com/bac-platform/infra/components/identity"
 	"github.com/bac-platform/infra/components/mesh"
 	"github.com/bac-platform/infra/components/network"
 	"github.com/bac-platform/infra/components/realtime"
+	"github.com/bac-platform/infra/components/secrets"
+	"github.com/bac-platform/infra/components/security"
 	"github.com/bac-platform/infra/components/services"
 	"github.com/bac-platform/infra/components/validate"
 )
@@ -35,17 +39,32 @@ const (
 	KeyGateway     = "gateway"
 	KeyMesh        = "mesh"
 	KeyRealtime    = "realtime"
+	KeyIdentity    = "identity"
+	KeySecrets     = "secrets"
+	KeyGitOps      = "gitops"
+	KeySecurity    = "security"
 	// Secrets: set with `pulumi config set --secret`.
-	KeyOIDCClientSecret = "oidcClientSecret"
-	KeyJWTSecret        = "jwtSecret"
+	KeyOIDCClientSecret      = "oidcClientSecret"
+	KeyJWTSecret             = "jwtSecret"
+	KeyKeycloakURL           = "keycloakUrl"
+	KeyKeycloakAdminPassword = "keycloakAdminPassword"
+	KeyKeycloakDBPassword    = "keycloakDbPassword"
+	KeyLDAPBindCredential    = "ldapBindCredential"
+	KeyVaultAddress          = "vaultAddress"
+	KeyVaultToken            = "vaultToken"
+	KeyYugabyteVaultPassword = "yugabyteVaultPassword"
 )
+
+// SecretKeys are the top-level keys that must hold encrypted values.
+var SecretKeys = []string{KeyOIDCClientSecret, KeyJWTSecret, KeyKeycloakURL, KeyKeycloakAdminPassword,
+	KeyKeycloakDBPassword, KeyLDAPBindCredential, KeyVaultAddress, KeyVaultToken, KeyYugabyteVaultPassword}
 
 // KubeconfigPath is the nested secret that points a stack at an existing cluster.
 const KubeconfigPath = Namespace + ":" + KeyCluster + ".kubeconfig"
 
 // Keys lists every key the program reads; others in the namespace are mistakes.
-var Keys = []string{KeyEnvironment, KeyRegion, KeyNetwork, KeyCluster, KeyTags, KeyServices,
-	KeyGateway, KeyMesh, KeyRealtime, KeyOIDCClientSecret, KeyJWTSecret}
+var Keys = append([]string{KeyEnvironment, KeyRegion, KeyNetwork, KeyCluster, KeyTags, KeyServices,
+	KeyGateway, KeyMesh, KeyRealtime, KeyIdentity, KeySecrets, KeyGitOps, KeySecurity}, SecretKeys...)
 
 // Environments.
 const (
@@ -84,6 +103,11 @@ type Config struct {
 	Gateway  gateway.Args
 	Mesh     mesh.Args
 	Realtime realtime.Args
+	// Identity, Secrets, GitOps and Security are platform layer II.
+	Identity identity.Args
+	Secrets  secrets.Args
+	GitOps   gitops.Args
+	Security security.Args
 }
 
 // Defaults returns the configuration a stack gets when its file names only
@@ -111,6 +135,10 @@ func Defaults(environment, region string) Config {
 		Gateway:     gw,
 		Mesh:        mesh.DefaultArgs(),
 		Realtime:    realtime.DefaultArgs(),
+		Identity:    identity.DefaultArgs(),
+		Secrets:     secrets.DefaultArgs(),
+		GitOps:      gitops.DefaultArgs(),
+		Security:    security.DefaultArgs(),
 	}
 }
 
@@ -139,6 +167,18 @@ func (c Config) RequiredSecrets() []string {
 	}
 	if c.Realtime.Enabled {
 		keys = append(keys, Namespace+":"+KeyJWTSecret)
+	}
+	if c.Identity.Enabled {
+		keys = append(keys, Namespace+":"+KeyKeycloakURL, Namespace+":"+KeyKeycloakAdminPassword, Namespace+":"+KeyKeycloakDBPassword)
+		if !c.Gateway.Enabled {
+			keys = append(keys, Namespace+":"+KeyOIDCClientSecret) // the bac-api client's secret
+		}
+		if c.Identity.LDAP.Enabled {
+			keys = append(keys, Namespace+":"+KeyLDAPBindCredential)
+		}
+	}
+	if c.Secrets.Enabled {
+		keys = append(keys, Namespace+":"+KeyVaultAddress, Namespace+":"+KeyVaultToken, Namespace+":"+KeyYugabyteVaultPassword)
 	}
 	return keys
 }
@@ -170,6 +210,7 @@ func Parse(values map[string]string, secretKeys []string) (Config, validate.Prob
 	}{
 		{KeyNetwork, &cfg.Network}, {KeyCluster, &cfg.Cluster}, {KeyTags, &cfg.Tags}, {KeyServices, &cfg.Services},
 		{KeyGateway, &cfg.Gateway}, {KeyMesh, &cfg.Mesh}, {KeyRealtime, &cfg.Realtime},
+		{KeyIdentity, &cfg.Identity}, {KeySecrets, &cfg.Secrets}, {KeyGitOps, &cfg.GitOps}, {KeySecurity, &cfg.Security},
 	} {
 		if raw, ok := values[key(part.key)]; ok {
 			ps.Extend(overlay(key(part.key), raw, part.dst))
@@ -191,8 +232,8 @@ func Parse(values map[string]string, secretKeys []string) (Config, validate.Prob
 			ps.Add(path, "is required; set it with: pulumi config set --secret %s <value>", path)
 		}
 	}
-	for _, path := range []string{key(KeyOIDCClientSecret), key(KeyJWTSecret)} {
-		if values[path] != "" && !slices.Contains(secretKeys, path) {
+	for _, k := range SecretKeys {
+		if path := key(k); values[path] != "" && !slices.Contains(secretKeys, path) {
 			ps.Add(path, "must be encrypted; set it with: pulumi config set --secret %s <value>", path)
 		}
 	}
@@ -232,6 +273,13 @@ func (c Config) Validate() validate.Problems {
 	ps.Extend(c.Gateway.Validate(Namespace+":"+KeyGateway, c.ServiceNames()))
 	ps.Extend(c.Mesh.Validate(Namespace + ":" + KeyMesh))
 	ps.Extend(c.Realtime.Validate(Namespace + ":" + KeyRealtime))
+	ps.Extend(c.Identity.Validate(Namespace + ":" + KeyIdentity))
+	ps.Extend(c.Secrets.Validate(Namespace + ":" + KeySecrets))
+	ps.Extend(c.GitOps.Validate(Namespace + ":" + KeyGitOps))
+	ps.Extend(c.Security.Validate(Namespace + ":" + KeySecurity))
+	if c.Mesh.Enabled && !c.Mesh.InstallWithHelm && !c.GitOps.Enabled {
+		ps.Add(Namespace+":"+KeyMesh+".installWithHelm", "is false (GitOps installs istiod) but bac:gitops.enabled is false: nothing would install istiod")
+	}
 	if c.Gateway.Enabled && !slices.Contains(c.ServiceNames(), "crm") {
 		ps.Add(Namespace+":"+KeyServices, "the gateway's CRM KongIngress needs the crm service")
 	}

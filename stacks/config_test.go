@@ -7,21 +7,32 @@ import (
 
 // base is a minimal valid production stack file's values.
 func base() map[string]string {
-	return map[string]string{
-		"bac:environment":      "production",
-		"bac:region":           "us-east-1",
-		"bac:network":          `{"cidr":"10.10.0.0/16"}`,
-		"bac:cluster":          `{"publicAccessCidrs":["198.51.100.10/32"]}`,
-		"bac:oidcClientSecret": "client-secret",
-		"bac:jwtSecret":        "jwt-secret",
+	values := map[string]string{
+		"bac:environment": "production",
+		"bac:region":      "us-east-1",
+		"bac:network":     `{"cidr":"10.10.0.0/16"}`,
+		"bac:cluster":     `{"publicAccessCidrs":["198.51.100.10/32"]}`,
 	}
+	for _, k := range SecretKeys {
+		values["bac:"+k] = "s3cr3t-" + k
+	}
+	return values
+}
+
+// secretKeys marks every secret key as encrypted, as the CLI would.
+func secretKeys() []string {
+	var keys []string
+	for _, k := range SecretKeys {
+		keys = append(keys, "bac:"+k)
+	}
+	return keys
 }
 
 func TestParseAppliesDefaultsAndOverlays(t *testing.T) {
 	values := base()
 	values["bac:cluster"] = `{"nodePools":{"general":{"desiredSize":40}},"publicAccessCidrs":["198.51.100.10/32"]}`
 	values["bac:tags"] = `{"CostCenter":"platform"}`
-	cfg, ps := Parse(values, []string{"bac:oidcClientSecret", "bac:jwtSecret"})
+	cfg, ps := Parse(values, secretKeys())
 	if len(ps) != 0 {
 		t.Fatalf("problems: %v", ps)
 	}
@@ -47,7 +58,7 @@ func TestParseAppliesDefaultsAndOverlays(t *testing.T) {
 func TestStagingDefaultsToOneNATGateway(t *testing.T) {
 	values := base()
 	values["bac:environment"] = "staging"
-	cfg, ps := Parse(values, []string{"bac:oidcClientSecret", "bac:jwtSecret"})
+	cfg, ps := Parse(values, secretKeys())
 	if len(ps) != 0 || cfg.Network.NATGateways != "single" || cfg.Cluster.Name != "bac-staging-us-east-1" {
 		t.Fatalf("cfg = %+v, problems %v", cfg.Network, ps)
 	}
@@ -92,7 +103,7 @@ func TestParseProblems(t *testing.T) {
 			for k, v := range tt.set {
 				values[k] = v
 			}
-			_, ps := Parse(values, []string{"bac:oidcClientSecret", "bac:jwtSecret"})
+			_, ps := Parse(values, secretKeys())
 			if len(ps) != len(tt.want) {
 				t.Fatalf("got %v, want %d problems %v", ps, len(tt.want), tt.want)
 			}
@@ -109,7 +120,7 @@ func TestStagingMayOpenThePublicEndpoint(t *testing.T) {
 	values := base()
 	values["bac:environment"] = "staging"
 	values["bac:cluster"] = `{"publicAccessCidrs":["0.0.0.0/0"]}`
-	if _, ps := Parse(values, []string{"bac:oidcClientSecret", "bac:jwtSecret"}); len(ps) != 0 {
+	if _, ps := Parse(values, secretKeys()); len(ps) != 0 {
 		t.Fatalf("problems: %v", ps)
 	}
 }
@@ -122,5 +133,36 @@ func TestCheckOverlaps(t *testing.T) {
 	want := "prod-eu-west-1: bac:network.cidr: 10.10.128.0/17 overlaps stack prod-us-east-1's 10.10.0.0/16"
 	if len(ps) != 1 || ps[0].String() != want {
 		t.Fatalf("got %v, want %q", ps, want)
+	}
+}
+
+func TestSecretsMustBeSetAndEncrypted(t *testing.T) {
+	values := base()
+	delete(values, "bac:vaultToken")
+	_, ps := Parse(values, []string{"bac:oidcClientSecret"})
+	var text []string
+	for _, p := range ps {
+		text = append(text, p.String())
+	}
+	all := strings.Join(text, "\n")
+	for _, want := range []string{
+		"bac:vaultToken: is required; set it with: pulumi config set --secret bac:vaultToken <value>",
+		"bac:jwtSecret: must be encrypted; set it with: pulumi config set --secret bac:jwtSecret <value>",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("problems lack %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "bac:oidcClientSecret") {
+		t.Errorf("an encrypted secret was reported:\n%s", all)
+	}
+}
+
+func TestGitOpsOwnedIstiodNeedsGitOps(t *testing.T) {
+	values := base()
+	values["bac:gitops"] = `{"enabled":false}`
+	_, ps := Parse(values, secretKeys())
+	if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), "bac:mesh.installWithHelm: is false (GitOps installs istiod) but bac:gitops.enabled is false") {
+		t.Fatalf("got %v", ps)
 	}
 }

@@ -5,12 +5,18 @@ import (
 
 	"github.com/bac-platform/infra/components/cluster"
 	"github.com/bac-platform/infra/components/gateway"
+	"github.com/bac-platform/infra/components/gitops"
+	"github.com/bac-platform/infra/components/identity"
 	"github.com/bac-platform/infra/components/mesh"
 	"github.com/bac-platform/infra/components/namespaces"
 	"github.com/bac-platform/infra/components/network"
 	"github.com/bac-platform/infra/components/realtime"
+	"github.com/bac-platform/infra/components/secrets"
+	"github.com/bac-platform/infra/components/security"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-keycloak/sdk/v5/go/keycloak"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-vault/sdk/v7/go/vault"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
@@ -26,6 +32,10 @@ type Platform struct {
 	Gateway    *gateway.Gateway
 	Mesh       *mesh.Mesh
 	Realtime   *realtime.Realtime
+	Identity   *identity.Identity
+	Secrets    *secrets.Secrets
+	GitOps     *gitops.GitOps
+	Security   *security.Security
 }
 
 // Program is the Pulumi program of every stack: it reads and validates the
@@ -157,6 +167,56 @@ func (p *Platform) deployPlatform(ctx *pulumi.Context) error {
 		args.JWTSecret = secret(KeyJWTSecret)
 		if p.Realtime, err = realtime.NewRealtime(ctx, "realtime", args, cfg.Services, onCluster, afterNamespaces); err != nil {
 			return fmt.Errorf("realtime: %w", err)
+		}
+	}
+	if cfg.GitOps.Enabled {
+		var istio *gitops.Istio
+		if cfg.Mesh.Enabled && !cfg.Mesh.InstallWithHelm {
+			istio = &gitops.Istio{Chart: cfg.Mesh.Chart, Values: mesh.IstiodValues(cfg.Mesh)}
+		}
+		if p.GitOps, err = gitops.NewGitOps(ctx, "gitops", cfg.GitOps, cfg.Services, istio, onCluster, afterNamespaces); err != nil {
+			return fmt.Errorf("gitops: %w", err)
+		}
+	}
+	if cfg.Security.Enabled {
+		if p.Security, err = security.NewSecurity(ctx, "security", cfg.Security, onCluster, afterNamespaces); err != nil {
+			return fmt.Errorf("security: %w", err)
+		}
+	}
+	if cfg.Identity.Enabled {
+		// Keycloak's admin API, reached at its URL with the bootstrap admin.
+		kc, err := keycloak.NewProvider(ctx, "keycloak", &keycloak.ProviderArgs{
+			Url:      secret(KeyKeycloakURL),
+			ClientId: pulumi.String("admin-cli"),
+			Realm:    pulumi.String("master"),
+			Username: pulumi.String("admin"),
+			Password: secret(KeyKeycloakAdminPassword),
+		})
+		if err != nil {
+			return fmt.Errorf("keycloak provider: %w", err)
+		}
+		creds := identity.Secrets{
+			AdminPassword: secret(KeyKeycloakAdminPassword), DBPassword: secret(KeyKeycloakDBPassword),
+			ClientSecret: secret(KeyOIDCClientSecret),
+		}
+		if cfg.Identity.LDAP.Enabled {
+			creds.LDAPBindCredential = secret(KeyLDAPBindCredential)
+		}
+		if p.Identity, err = identity.NewIdentity(ctx, "identity", cfg.Identity, creds,
+			pulumi.Providers(p.Kubernetes, kc), afterNamespaces); err != nil {
+			return fmt.Errorf("identity: %w", err)
+		}
+	}
+	if cfg.Secrets.Enabled {
+		v, err := vault.NewProvider(ctx, "vault", &vault.ProviderArgs{
+			Address: secret(KeyVaultAddress),
+			Token:   secret(KeyVaultToken),
+		})
+		if err != nil {
+			return fmt.Errorf("vault provider: %w", err)
+		}
+		if p.Secrets, err = secrets.NewSecrets(ctx, "secrets", cfg.Secrets, secret(KeyYugabyteVaultPassword), pulumi.Providers(v)); err != nil {
+			return fmt.Errorf("secrets: %w", err)
 		}
 	}
 	return nil

@@ -30,14 +30,14 @@ func TestPlatformLayerOnEveryStack(t *testing.T) {
 			}
 			for typ, want := range map[string]int{
 				"kubernetes:core/v1:Namespace":                             11,
-				"kubernetes:helm.sh/v3:Release":                            3, // kong, istio-base, istiod
+				"kubernetes:helm.sh/v3:Release":                            3, // kong, istio-base, argocd (which installs istiod)
 				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 6,
 				"kubernetes:configuration.konghq.com/v1:KongIngress":       1,
 				"kubernetes:networking.k8s.io/v1:Ingress":                  3,
 				"kubernetes:security.istio.io/v1:PeerAuthentication":       1,
 				"kubernetes:security.istio.io/v1:AuthorizationPolicy":      5,
 				"kubernetes:networking.k8s.io/v1:NetworkPolicy":            10,
-				"kubernetes:apps/v1:Deployment":                            2,
+				"kubernetes:apps/v1:Deployment":                            3, // websocket, graphql, keycloak
 			} {
 				if counts[typ] != want {
 					t.Errorf("%d %s, want %d", counts[typ], typ, want)

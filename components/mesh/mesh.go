@@ -48,7 +48,7 @@ type Egress struct {
 func DefaultArgs() Args {
 	return Args{
 		Enabled:         true,
-		InstallWithHelm: true,
+		InstallWithHelm: false,
 		// Istio 1.29 (2026); the seed's 1.20 is long out of support.
 		Chart:            kube.Chart{Repository: "https://istio-release.storage.googleapis.com/charts", Name: "istiod", Version: "1.29.2"},
 		MeshID:           "bac-mesh",
@@ -74,9 +74,7 @@ func (a Args) Validate(path string) validate.Problems {
 	if !a.Enabled {
 		return ps
 	}
-	if a.InstallWithHelm {
-		ps.Extend(a.Chart.Validate(path + ".chart"))
-	}
+	ps.Extend(a.Chart.Validate(path + ".chart"))
 	if a.PilotMinReplicas < 1 || a.PilotMinReplicas > a.PilotMaxReplicas {
 		ps.Add(path, "pilotMinReplicas %d must be between 1 and pilotMaxReplicas %d", a.PilotMinReplicas, a.PilotMaxReplicas)
 	}
@@ -111,25 +109,25 @@ func NewMesh(ctx *pulumi.Context, name string, args Args, svcs []services.Servic
 		return nil, err
 	}
 	parent := pulumi.Parent(m)
-	var installed []pulumi.Resource
+	release := func(chart string, values map[string]any, deps []pulumi.Resource) (*helmv3.Release, error) {
+		return helmv3.NewRelease(ctx, name+"-"+chart, &helmv3.ReleaseArgs{
+			Name: pulumi.String("istio-" + chart), Namespace: pulumi.String("istio-system"),
+			Chart: pulumi.String(chart), Version: pulumi.String(args.Chart.Version),
+			RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(args.Chart.Repository)},
+			Values:         pulumi.ToMap(values), Atomic: pulumi.Bool(true),
+		}, parent, pulumi.DependsOn(deps))
+	}
+	base, err := release("base", map[string]any{"defaultRevision": "default"}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("istio base: %w", err)
+	}
+	installed := []pulumi.Resource{base}
 	if args.InstallWithHelm {
-		release := func(chart string, values map[string]any, deps []pulumi.Resource) (*helmv3.Release, error) {
-			return helmv3.NewRelease(ctx, name+"-"+chart, &helmv3.ReleaseArgs{
-				Name: pulumi.String("istio-" + chart), Namespace: pulumi.String("istio-system"),
-				Chart: pulumi.String(chart), Version: pulumi.String(args.Chart.Version),
-				RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(args.Chart.Repository)},
-				Values:         pulumi.ToMap(values), Atomic: pulumi.Bool(true),
-			}, parent, pulumi.DependsOn(deps))
-		}
-		base, err := release("base", map[string]any{"defaultRevision": "default"}, nil)
-		if err != nil {
-			return nil, fmt.Errorf("istio base: %w", err)
-		}
 		istiod, err := release("istiod", IstiodValues(args), []pulumi.Resource{base})
 		if err != nil {
 			return nil, fmt.Errorf("istiod: %w", err)
 		}
-		installed = []pulumi.Resource{base, istiod}
+		installed = append(installed, istiod)
 	}
 	afterIstio := pulumi.DependsOn(installed)
 

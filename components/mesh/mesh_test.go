@@ -25,7 +25,9 @@ func deploy(t *testing.T, args mesh.Args) *mocks.Mocks {
 }
 
 func TestIstioInstallAndStrictMTLS(t *testing.T) {
-	m := deploy(t, mesh.DefaultArgs())
+	args := mesh.DefaultArgs()
+	args.InstallWithHelm = true
+	m := deploy(t, args)
 	istiod, ok := m.Find("kubernetes:helm.sh/v3:Release", "mesh-istiod")
 	if !ok {
 		t.Fatal("no istiod release")
@@ -49,12 +51,11 @@ func TestIstioInstallAndStrictMTLS(t *testing.T) {
 	}
 }
 
-func TestGitOpsOwnedInstallSkipsHelm(t *testing.T) {
-	args := mesh.DefaultArgs()
-	args.InstallWithHelm = false
-	m := deploy(t, args)
-	if n := len(m.ByType("kubernetes:helm.sh/v3:Release")); n != 0 {
-		t.Fatalf("%d releases, want none when GitOps owns Istio", n)
+func TestGitOpsOwnedIstiodKeepsBase(t *testing.T) {
+	m := deploy(t, mesh.DefaultArgs()) // GitOps owns istiod by default
+	releases := m.ByType("kubernetes:helm.sh/v3:Release")
+	if len(releases) != 1 || releases[0].Input("chart") != "base" {
+		t.Fatalf("releases = %v, want only istio-base when GitOps owns istiod", releases)
 	}
 	if len(m.ByType("kubernetes:security.istio.io/v1:PeerAuthentication")) != 1 {
 		t.Fatal("mTLS policy must still be applied")

@@ -1,0 +1,284 @@
+// Package gitops deploys ArgoCD (architecture document 3.2) with the
+// app-of-apps root Application, the platform Applications and one
+// Application per business service.
+package gitops
+
+import (
+	"fmt"
+
+	"github.com/bac-platform/infra/components/kube"
+	"github.com/bac-platform/infra/components/services"
+	"github.com/bac-platform/infra/components/validate"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+)
+
+// Args configures GitOps. Its JSON form is bac:gitops.
+type Args struct {
+	Enabled   bool       `json:"enabled"`
+	Namespace string     `json:"namespace"`
+	Chart     kube.Chart `json:"chart"`
+	Image     kube.Image `json:"image"`
+	// Hostname serves the ArgoCD UI through the nginx ingress with TLS.
+	Hostname      string `json:"hostname"`
+	ClusterIssuer string `json:"clusterIssuer"`
+	TLSSecret     string `json:"tlsSecret"`
+
+	ControllerReplicas  int            `json:"controllerReplicas"`
+	ControllerResources kube.Resources `json:"controllerResources"`
+	ServerReplicas      int            `json:"serverReplicas"`
+	ServerResources     kube.Resources `json:"serverResources"`
+	RepoServerReplicas  int            `json:"repoServerReplicas"`
+	RepoServerResources kube.Resources `json:"repoServerResources"`
+	RedisHA             bool           `json:"redisHa"`
+
+	// RepoURL is the platform repository the apps come from.
+	RepoURL        string `json:"repoUrl"`
+	TargetRevision string `json:"targetRevision"`
+	// HelmRepoURL is the extra Helm repository the seed registers.
+	HelmRepoURL string `json:"helmRepoUrl"`
+	// ServiceImageTag and ServiceReplicas parameterise each service app.
+	ServiceImageTag string `json:"serviceImageTag"`
+	ServiceReplicas int    `json:"serviceReplicas"`
+}
+
+// DefaultArgs returns the architecture document's ArgoCD. The chart/image
+// pair is a released one (argo-cd 8.5.0 ships Argo CD v3.1.5); the seed's
+// v2.9.3 is long out of support.
+func DefaultArgs() Args {
+	return Args{
+		Enabled:            true,
+		Namespace:          "argocd",
+		Chart:              kube.Chart{Repository: "https://argoproj.github.io/argo-helm", Name: "argo-cd", Version: "8.5.0"},
+		Image:              kube.Image{Repository: "quay.io/argoproj/argocd", Tag: "v3.1.5"},
+		Hostname:           "argocd.yourcompany.com",
+		ClusterIssuer:      "letsencrypt-prod",
+		TLSSecret:          "argocd-tls",
+		ControllerReplicas: 3,
+		ControllerResources: kube.Resources{Requests: kube.Quantities{CPU: "1000m", Memory: "2Gi"},
+			Limits: kube.Quantities{CPU: "2000m", Memory: "4Gi"}},
+		ServerReplicas: 3,
+		ServerResources: kube.Resources{Requests: kube.Quantities{CPU: "500m", Memory: "512Mi"},
+			Limits: kube.Quantities{CPU: "1000m", Memory: "1Gi"}},
+		RepoServerReplicas: 3,
+		RepoServerResources: kube.Resources{Requests: kube.Quantities{CPU: "500m", Memory: "1Gi"},
+			Limits: kube.Quantities{CPU: "1000m", Memory: "2Gi"}},
+		RedisHA:         true,
+		RepoURL:         "https://github.com/your-company/bac-platform",
+		TargetRevision:  "HEAD",
+		HelmRepoURL:     "https://charts.helm.sh/stable",
+		ServiceImageTag: "1.0.0",
+		ServiceReplicas: 5,
+	}
+}
+
+// Validate returns every problem; path is bac:gitops.
+func (a Args) Validate(path string) validate.Problems {
+	var ps validate.Problems
+	if !a.Enabled {
+		return ps
+	}
+	kube.ValidateName(&ps, path+".namespace", a.Namespace)
+	ps.Extend(a.Chart.Validate(path + ".chart"))
+	ps.Extend(a.Image.Validate(path + ".image"))
+	ps.Extend(a.ControllerResources.Validate(path + ".controllerResources"))
+	ps.Extend(a.ServerResources.Validate(path + ".serverResources"))
+	ps.Extend(a.RepoServerResources.Validate(path + ".repoServerResources"))
+	for name, n := range map[string]int{"controllerReplicas": a.ControllerReplicas, "serverReplicas": a.ServerReplicas,
+		"repoServerReplicas": a.RepoServerReplicas, "serviceReplicas": a.ServiceReplicas} {
+		if n < 1 {
+			ps.Add(path+"."+name, "%d must be at least 1", n)
+		}
+	}
+	if a.ServiceImageTag == "" || a.ServiceImageTag == "latest" {
+		ps.Add(path+".serviceImageTag", "%q is not a pinned image tag", a.ServiceImageTag)
+	}
+	if a.RepoURL == "" {
+		ps.Add(path+".repoUrl", "is required")
+	}
+	return ps
+}
+
+// Istio is what the istio-system Application installs when GitOps owns istiod.
+type Istio struct {
+	Chart  kube.Chart
+	Values map[string]any
+}
+
+// GitOps is ArgoCD and its Applications.
+type GitOps struct {
+	pulumi.ResourceState
+}
+
+// applicationHealth is the seed's Lua health check for Application objects,
+// which lets the app-of-apps wait for its children's health.
+const applicationHealth = `hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+`
+
+// NewGitOps deploys ArgoCD and the Applications. istio is nil when Pulumi
+// installs istiod itself. The kubernetes provider comes from opts.
+func NewGitOps(ctx *pulumi.Context, name string, args Args, svcs []services.Service, istio *Istio, opts ...pulumi.ResourceOption) (*GitOps, error) {
+	if err := args.Validate("bac:gitops").Err(); err != nil {
+		return nil, err
+	}
+	g := &GitOps{}
+	if err := ctx.RegisterComponentResource("bac:gitops:GitOps", name, g, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(g)
+	release, err := helmv3.NewRelease(ctx, name+"-argocd", &helmv3.ReleaseArgs{
+		Name:           pulumi.String("argocd"),
+		Namespace:      pulumi.String(args.Namespace),
+		Chart:          pulumi.String(args.Chart.Name),
+		Version:        pulumi.String(args.Chart.Version),
+		RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(args.Chart.Repository)},
+		Values:         pulumi.ToMap(helmValues(args)),
+		Atomic:         pulumi.Bool(true),
+		Timeout:        pulumi.Int(900),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("argocd release: %w", err)
+	}
+	afterArgo := pulumi.DependsOn([]pulumi.Resource{release})
+	newObject := func(kind, objName string, spec map[string]any, deps ...pulumi.Resource) (pulumi.Resource, error) {
+		return apiextensions.NewCustomResource(ctx, name+"-"+objName, &apiextensions.CustomResourceArgs{
+			ApiVersion:  pulumi.String("argoproj.io/v1alpha1"),
+			Kind:        pulumi.String(kind),
+			Metadata:    kube.Metadata(objName, args.Namespace, nil),
+			OtherFields: kubernetes.UntypedArgs{"spec": spec},
+		}, parent, afterArgo, pulumi.DependsOn(deps))
+	}
+	automated := func(createNamespace bool) map[string]any {
+		policy := map[string]any{"automated": map[string]any{"prune": true, "selfHeal": true}}
+		if createNamespace {
+			policy["syncOptions"] = []any{"CreateNamespace=true"}
+		}
+		return policy
+	}
+	destination := func(ns string) map[string]any {
+		return map[string]any{"server": "https://kubernetes.default.svc", "namespace": ns}
+	}
+
+	// The seed's Applications use projects "platform" and "services" it
+	// never defines; ArgoCD refuses an Application whose project is missing.
+	var serviceDestinations []any
+	for _, s := range svcs {
+		serviceDestinations = append(serviceDestinations, destination(s.Namespace))
+	}
+	platformSources := []any{args.RepoURL}
+	if istio != nil {
+		platformSources = append(platformSources, istio.Chart.Repository)
+	}
+	platform, err := newObject("AppProject", "platform", map[string]any{
+		"description":  "Platform components",
+		"sourceRepos":  platformSources,
+		"destinations": []any{destination("istio-system"), destination("monitoring"), destination(args.Namespace)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("platform project: %w", err)
+	}
+	servicesProject, err := newObject("AppProject", "services", map[string]any{
+		"description": "Business services", "sourceRepos": []any{args.RepoURL}, "destinations": serviceDestinations,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("services project: %w", err)
+	}
+
+	if _, err := newObject("Application", "root-app", map[string]any{
+		"project":     "default",
+		"source":      map[string]any{"repoURL": args.RepoURL, "targetRevision": args.TargetRevision, "path": "argocd/apps"},
+		"destination": destination(args.Namespace),
+		"syncPolicy":  automated(true),
+	}); err != nil {
+		return nil, fmt.Errorf("root app: %w", err)
+	}
+	if istio != nil {
+		values, err := yaml.Marshal(istio.Values)
+		if err != nil {
+			return nil, fmt.Errorf("istiod values: %w", err)
+		}
+		if _, err := newObject("Application", "istio-system", map[string]any{
+			"project": "platform",
+			"source": map[string]any{"repoURL": istio.Chart.Repository, "chart": istio.Chart.Name,
+				"targetRevision": istio.Chart.Version, "helm": map[string]any{"values": string(values)}},
+			"destination": destination("istio-system"),
+			"syncPolicy":  automated(true),
+		}, platform); err != nil {
+			return nil, fmt.Errorf("istio app: %w", err)
+		}
+	}
+	if _, err := newObject("Application", "monitoring-stack", map[string]any{
+		"project":     "platform",
+		"source":      map[string]any{"repoURL": args.RepoURL, "targetRevision": args.TargetRevision, "path": "monitoring"},
+		"destination": destination("monitoring"),
+		"syncPolicy":  automated(false),
+	}, platform); err != nil {
+		return nil, fmt.Errorf("monitoring app: %w", err)
+	}
+	for _, s := range svcs {
+		if _, err := newObject("Application", s.ServiceName, map[string]any{
+			"project": "services",
+			"source": map[string]any{"repoURL": args.RepoURL, "targetRevision": args.TargetRevision, "path": "services/" + s.Name,
+				"helm": map[string]any{"parameters": []any{
+					map[string]any{"name": "image.tag", "value": args.ServiceImageTag},
+					map[string]any{"name": "replicaCount", "value": fmt.Sprint(args.ServiceReplicas)},
+				}}},
+			"destination": destination(s.Namespace),
+			"syncPolicy":  automated(true),
+		}, servicesProject); err != nil {
+			return nil, fmt.Errorf("%s app: %w", s.Name, err)
+		}
+	}
+	if err := ctx.RegisterResourceOutputs(g, pulumi.Map{}); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// helmValues are the argo-cd chart values of the seed.
+func helmValues(a Args) map[string]any {
+	return map[string]any{
+		"global":     map[string]any{"image": map[string]any{"repository": a.Image.Repository, "tag": a.Image.Tag}},
+		"controller": map[string]any{"replicas": a.ControllerReplicas, "resources": a.ControllerResources.Values()},
+		"server": map[string]any{
+			"replicas":  a.ServerReplicas,
+			"resources": a.ServerResources.Values(),
+			"ingress": map[string]any{
+				"enabled":          true,
+				"ingressClassName": "nginx",
+				"annotations": map[string]any{
+					"cert-manager.io/cluster-issuer":               a.ClusterIssuer,
+					"nginx.ingress.kubernetes.io/ssl-redirect":     "true",
+					"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+				},
+				"hostname": a.Hostname,
+				"extraTls": []any{map[string]any{"secretName": a.TLSSecret, "hosts": []any{a.Hostname}}},
+			},
+		},
+		"repoServer": map[string]any{"replicas": a.RepoServerReplicas, "resources": a.RepoServerResources.Values()},
+		// The chart's HA Redis lives under redis-ha; the plain redis is then off.
+		"redis-ha": map[string]any{"enabled": a.RedisHA},
+		"configs": map[string]any{
+			"secret": map[string]any{"createSecret": false},
+			"repositories": map[string]any{
+				"bac-platform": map[string]any{"type": "git", "url": a.RepoURL},
+				"stable":       map[string]any{"type": "helm", "name": "stable", "url": a.HelmRepoURL},
+			},
+			"cm": map[string]any{"resource.customizations.health.argoproj.io_Application": applicationHealth},
+		},
+	}
+}

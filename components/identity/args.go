@@ -1,0 +1,219 @@
+// Package identity deploys Keycloak and configures the "bac" realm
+// (architecture document 2.2): the workload, the realm's token, password,
+// OTP and brute-force settings, the bac-api client, roles and LDAP federation.
+package identity
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/bac-platform/infra/components/kube"
+	"github.com/bac-platform/infra/components/validate"
+)
+
+// Args configures identity. Its JSON form is bac:identity.
+type Args struct {
+	Enabled   bool       `json:"enabled"`
+	Namespace string     `json:"namespace"`
+	Image     kube.Image `json:"image"`
+	Replicas  int        `json:"replicas"`
+	// Hostname is Keycloak's public URL host (auth.yourcompany.com).
+	Hostname       string         `json:"hostname"`
+	Features       []string       `json:"features"`
+	DatabaseURL    string         `json:"databaseUrl"`
+	Resources      kube.Resources `json:"resources"`
+	ReadinessProbe kube.Probe     `json:"readinessProbe"`
+	LivenessProbe  kube.Probe     `json:"livenessProbe"`
+	Realm          Realm          `json:"realm"`
+	Client         Client         `json:"client"`
+	LDAP           LDAP           `json:"ldap"`
+}
+
+// Realm is the bac realm's policy.
+type Realm struct {
+	Name                  string     `json:"name"`
+	DisplayName           string     `json:"displayName"`
+	AccessTokenLifespan   string     `json:"accessTokenLifespan"`
+	SSOSessionIdleTimeout string     `json:"ssoSessionIdleTimeout"`
+	SSOSessionMaxLifespan string     `json:"ssoSessionMaxLifespan"`
+	PasswordPolicy        string     `json:"passwordPolicy"`
+	OTP                   OTP        `json:"otp"`
+	BruteForce            BruteForce `json:"bruteForce"`
+	// RefreshTokenMaxReuse with revoked refresh tokens: 0 makes every
+	// refresh token single-use.
+	RefreshTokenMaxReuse int      `json:"refreshTokenMaxReuse"`
+	Roles                []string `json:"roles"`
+}
+
+// OTP is the realm's one-time-password policy.
+type OTP struct {
+	Type      string `json:"type"`
+	Algorithm string `json:"algorithm"`
+	Digits    int    `json:"digits"`
+	Period    int    `json:"period"`
+}
+
+// BruteForce is the realm's brute-force detection.
+type BruteForce struct {
+	Enabled                      bool `json:"enabled"`
+	PermanentLockout             bool `json:"permanentLockout"`
+	MaxLoginFailures             int  `json:"maxLoginFailures"`
+	WaitIncrementSeconds         int  `json:"waitIncrementSeconds"`
+	QuickLoginCheckMilliSeconds  int  `json:"quickLoginCheckMilliSeconds"`
+	MinimumQuickLoginWaitSeconds int  `json:"minimumQuickLoginWaitSeconds"`
+	MaxFailureWaitSeconds        int  `json:"maxFailureWaitSeconds"`
+	FailureResetTimeSeconds      int  `json:"failureResetTimeSeconds"`
+}
+
+// Client is the confidential bac-api OpenID client.
+type Client struct {
+	ClientID                  string   `json:"clientId"`
+	Name                      string   `json:"name"`
+	RedirectURIs              []string `json:"redirectUris"`
+	WebOrigins                []string `json:"webOrigins"`
+	StandardFlowEnabled       bool     `json:"standardFlowEnabled"`
+	ImplicitFlowEnabled       bool     `json:"implicitFlowEnabled"`
+	DirectAccessGrantsEnabled bool     `json:"directAccessGrantsEnabled"`
+	ServiceAccountsEnabled    bool     `json:"serviceAccountsEnabled"`
+	Roles                     []string `json:"roles"`
+}
+
+// LDAP is the corporate directory federation.
+type LDAP struct {
+	Enabled               bool     `json:"enabled"`
+	Name                  string   `json:"name"`
+	ConnectionURL         string   `json:"connectionUrl"`
+	UsersDN               string   `json:"usersDn"`
+	BindDN                string   `json:"bindDn"`
+	UsernameLDAPAttribute string   `json:"usernameLdapAttribute"`
+	RDNLDAPAttribute      string   `json:"rdnLdapAttribute"`
+	UUIDLDAPAttribute     string   `json:"uuidLdapAttribute"`
+	UserObjectClasses     []string `json:"userObjectClasses"`
+	SearchScope           string   `json:"searchScope"`
+	BatchSizeForSync      int      `json:"batchSizeForSync"`
+	FullSyncPeriod        int      `json:"fullSyncPeriod"`
+	ChangedSyncPeriod     int      `json:"changedSyncPeriod"`
+	CachePolicy           string   `json:"cachePolicy"`
+}
+
+// Names of the Kubernetes objects (as in the seed).
+const (
+	AppName         = "keycloak"
+	DBSecretName    = "keycloak-db-secret"
+	AdminSecretName = "keycloak-admin-secret"
+)
+
+// PasswordPolicy is the seed's policy with notUsername fixed: the seed's
+// notUsername(undefined) is a Terraform interpolation slip.
+const PasswordPolicy = "upperCase(1) and lowerCase(1) and digits(1) and specialChars(1) and length(12) and notUsername"
+
+// DefaultArgs returns the architecture document's identity layer.
+func DefaultArgs() Args {
+	return Args{
+		Enabled:   true,
+		Namespace: "auth",
+		// 26.4 is the current Keycloak line; the seed's 23.0 is unsupported.
+		Image:       kube.Image{Repository: "quay.io/keycloak/keycloak", Tag: "26.4.7"},
+		Replicas:    3,
+		Hostname:    "auth.yourcompany.com",
+		Features:    []string{"token-exchange", "admin-fine-grained-authz"},
+		DatabaseURL: "jdbc:postgresql://keycloak-db:5432/keycloak",
+		Resources: kube.Resources{Requests: kube.Quantities{CPU: "1000m", Memory: "2Gi"},
+			Limits: kube.Quantities{CPU: "2000m", Memory: "4Gi"}},
+		// Keycloak 25+ serves health on the management port 9000, not 8080.
+		ReadinessProbe: kube.Probe{Path: "/health/ready", Port: 9000, InitialDelaySeconds: 60, PeriodSeconds: 10},
+		LivenessProbe:  kube.Probe{Path: "/health/live", Port: 9000, InitialDelaySeconds: 120, PeriodSeconds: 30},
+		Realm: Realm{
+			Name: "bac", DisplayName: "BAC Platform",
+			AccessTokenLifespan: "5m", SSOSessionIdleTimeout: "30m", SSOSessionMaxLifespan: "10h",
+			PasswordPolicy: PasswordPolicy,
+			OTP:            OTP{Type: "totp", Algorithm: "HmacSHA256", Digits: 6, Period: 30},
+			// The seed's Terraform names map to the provider's: failure_factor
+			// is maxLoginFailures, max_delta_time_seconds failureResetTimeSeconds.
+			BruteForce: BruteForce{Enabled: true, PermanentLockout: false, MaxLoginFailures: 30, WaitIncrementSeconds: 60,
+				QuickLoginCheckMilliSeconds: 1000, MinimumQuickLoginWaitSeconds: 60, MaxFailureWaitSeconds: 900,
+				FailureResetTimeSeconds: 43200},
+			RefreshTokenMaxReuse: 0,
+			Roles:                []string{"admin", "user"},
+		},
+		Client: Client{
+			ClientID: "bac-api", Name: "BAC API Gateway",
+			RedirectURIs:        []string{"https://api.yourcompany.com/auth/callback", "https://app.yourcompany.com/auth/callback"},
+			WebOrigins:          []string{"https://api.yourcompany.com", "https://app.yourcompany.com"},
+			StandardFlowEnabled: true, ImplicitFlowEnabled: false, DirectAccessGrantsEnabled: false, ServiceAccountsEnabled: true,
+			Roles: []string{"api-access"},
+		},
+		LDAP: LDAP{
+			Enabled: true, Name: "corporate-ldap",
+			ConnectionURL:         "ldaps://ldap.yourcompany.com:636",
+			UsersDN:               "ou=users,dc=yourcompany,dc=com",
+			BindDN:                "cn=keycloak,ou=services,dc=yourcompany,dc=com",
+			UsernameLDAPAttribute: "uid", RDNLDAPAttribute: "uid", UUIDLDAPAttribute: "entryUUID",
+			UserObjectClasses: []string{"inetOrgPerson", "organizationalPerson"},
+			SearchScope:       "SUBTREE", BatchSizeForSync: 1000,
+			FullSyncPeriod: 604800, ChangedSyncPeriod: 86400, CachePolicy: "DEFAULT",
+		},
+	}
+}
+
+var (
+	duration  = regexp.MustCompile(`^\d+[smhd]$`)
+	minLength = regexp.MustCompile(`length\((\d+)\)`)
+)
+
+// Validate returns every problem; path is bac:identity.
+func (a Args) Validate(path string) validate.Problems {
+	var ps validate.Problems
+	if !a.Enabled {
+		return ps
+	}
+	kube.ValidateName(&ps, path+".namespace", a.Namespace)
+	ps.Extend(a.Image.Validate(path + ".image"))
+	ps.Extend(a.Resources.Validate(path + ".resources"))
+	ps.Extend(a.ReadinessProbe.Validate(path + ".readinessProbe"))
+	ps.Extend(a.LivenessProbe.Validate(path + ".livenessProbe"))
+	if a.Replicas < 1 {
+		ps.Add(path+".replicas", "%d must be at least 1", a.Replicas)
+	}
+	r, rp := a.Realm, path+".realm"
+	for field, v := range map[string]string{"accessTokenLifespan": r.AccessTokenLifespan,
+		"ssoSessionIdleTimeout": r.SSOSessionIdleTimeout, "ssoSessionMaxLifespan": r.SSOSessionMaxLifespan} {
+		if !duration.MatchString(v) {
+			ps.Add(rp+"."+field, "%q is not a duration like 5m, 30m or 10h", v)
+		}
+	}
+	if strings.Contains(r.PasswordPolicy, "undefined") {
+		ps.Add(rp+".passwordPolicy", "%q contains \"undefined\"; write notUsername without an argument", r.PasswordPolicy)
+	}
+	if m := minLength.FindStringSubmatch(r.PasswordPolicy); m == nil || atoi(m[1]) < 12 {
+		ps.Add(rp+".passwordPolicy", "must require length(12) or more")
+	}
+	if r.OTP.Type != "totp" && r.OTP.Type != "hotp" {
+		ps.Add(rp+".otp.type", "%q is not totp or hotp", r.OTP.Type)
+	}
+	if r.OTP.Digits != 6 && r.OTP.Digits != 8 {
+		ps.Add(rp+".otp.digits", "%d is not 6 or 8", r.OTP.Digits)
+	}
+	if !r.BruteForce.Enabled {
+		ps.Add(rp+".bruteForce.enabled", "brute-force protection must stay on")
+	}
+	if a.Client.ImplicitFlowEnabled || a.Client.DirectAccessGrantsEnabled {
+		ps.Add(path+".client", "the implicit and direct-access-grant (password) flows must stay off")
+	}
+	if a.LDAP.Enabled {
+		if !strings.HasPrefix(a.LDAP.ConnectionURL, "ldaps://") {
+			ps.Add(path+".ldap.connectionUrl", "%q must use ldaps:// (the bind credential crosses the network)", a.LDAP.ConnectionURL)
+		}
+		if a.LDAP.SearchScope != "SUBTREE" && a.LDAP.SearchScope != "ONE_LEVEL" {
+			ps.Add(path+".ldap.searchScope", "%q is not SUBTREE or ONE_LEVEL", a.LDAP.SearchScope)
+		}
+	}
+	return ps
+}
+
+func atoi(s string) int {
+	n := 0
+	fmt.Sscan(s, &n)
+	return n
+}

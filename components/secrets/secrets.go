@@ -1,0 +1,202 @@
+// Package secrets configures Vault (architecture document 2.3): the transit
+// engine with the database-encryption and pii-encryption keys, and the
+// database secrets engine issuing short-lived YugabyteDB credentials.
+package secrets
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/bac-platform/infra/components/validate"
+	"github.com/pulumi/pulumi-vault/sdk/v7/go/vault"
+	"github.com/pulumi/pulumi-vault/sdk/v7/go/vault/database"
+	"github.com/pulumi/pulumi-vault/sdk/v7/go/vault/transit"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Args configures Vault. Its JSON form is bac:secrets.
+type Args struct {
+	Enabled     bool   `json:"enabled"`
+	TransitPath string `json:"transitPath"`
+	// Keys are the transit keys; all share the settings below.
+	Keys []string `json:"keys"`
+	// KeyType is the transit key type (AES-256-GCM per section 2.3).
+	KeyType string `json:"keyType"`
+	// AutoRotateSeconds rotates every key (30 days).
+	AutoRotateSeconds int        `json:"autoRotateSeconds"`
+	DatabasePath      string     `json:"databasePath"`
+	Connection        Connection `json:"connection"`
+	Roles             []Role     `json:"roles"`
+}
+
+// Connection is the database secrets engine's connection to YugabyteDB
+// (PostgreSQL-compatible, so the postgresql plugin).
+type Connection struct {
+	Name          string `json:"name"`
+	ConnectionURL string `json:"connectionUrl"`
+	Username      string `json:"username"`
+}
+
+// Role is a database role Vault issues credentials for.
+type Role struct {
+	Name                 string   `json:"name"`
+	CreationStatements   []string `json:"creationStatements"`
+	RevocationStatements []string `json:"revocationStatements"`
+	DefaultTTLSeconds    int      `json:"defaultTtl"`
+	MaxTTLSeconds        int      `json:"maxTtl"`
+}
+
+// revoke drops a dynamic user's grants and login; shared by every role.
+var revoke = []string{
+	`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM "{{name}}";`,
+	`DROP ROLE IF EXISTS "{{name}}";`,
+}
+
+// DefaultArgs returns the architecture document's Vault configuration. The
+// seed defines only readwrite; readonly and admin are what its connection's
+// allowed roles imply, granted through the database's group roles of the
+// same names, like readwrite.
+func DefaultArgs() Args {
+	create := func(group string) []string {
+		return []string{
+			`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+			fmt.Sprintf(`GRANT %s TO "{{name}}";`, group),
+		}
+	}
+	return Args{
+		Enabled:           true,
+		TransitPath:       "transit",
+		Keys:              []string{"database-encryption", "pii-encryption"},
+		KeyType:           "aes256-gcm96",
+		AutoRotateSeconds: 2592000,
+		DatabasePath:      "database",
+		Connection: Connection{
+			Name:          "yugabytedb",
+			ConnectionURL: "postgresql://{{username}}:{{password}}@yugabytedb:5433/bac",
+			Username:      "vault",
+		},
+		Roles: []Role{
+			{Name: "readonly", CreationStatements: create("readonly"), RevocationStatements: revoke, DefaultTTLSeconds: 3600, MaxTTLSeconds: 86400},
+			{Name: "readwrite", CreationStatements: create("readwrite"), RevocationStatements: revoke, DefaultTTLSeconds: 3600, MaxTTLSeconds: 86400},
+			// Administrative access is rarer and shorter-lived.
+			{Name: "admin", CreationStatements: create("admin"), RevocationStatements: revoke, DefaultTTLSeconds: 900, MaxTTLSeconds: 3600},
+		},
+	}
+}
+
+// MaxRotationSeconds is the longest rotation period accepted (30 days).
+const MaxRotationSeconds = 2592000
+
+// Validate returns every problem; path is bac:secrets.
+func (a Args) Validate(path string) validate.Problems {
+	var ps validate.Problems
+	if !a.Enabled {
+		return ps
+	}
+	if len(a.Keys) == 0 {
+		ps.Add(path+".keys", "at least one transit key is required")
+	}
+	if !slices.Contains([]string{"aes256-gcm96", "chacha20-poly1305", "aes128-gcm96"}, a.KeyType) {
+		ps.Add(path+".keyType", "%q is not a symmetric transit key type", a.KeyType)
+	}
+	if a.AutoRotateSeconds < 3600 || a.AutoRotateSeconds > MaxRotationSeconds {
+		ps.Add(path+".autoRotateSeconds", "%d must be between 3600 (1 hour) and %d (30 days)", a.AutoRotateSeconds, MaxRotationSeconds)
+	}
+	if !strings.Contains(a.Connection.ConnectionURL, "{{username}}") || !strings.Contains(a.Connection.ConnectionURL, "{{password}}") {
+		ps.Add(path+".connection.connectionUrl", "must template {{username}} and {{password}} so Vault can rotate its own credential")
+	}
+	for i, r := range a.Roles {
+		p := fmt.Sprintf("%s.roles[%d]", path, i)
+		if r.Name == "" || len(r.CreationStatements) == 0 {
+			ps.Add(p, "needs a name and creation statements")
+		}
+		if r.DefaultTTLSeconds < 1 || r.MaxTTLSeconds < r.DefaultTTLSeconds {
+			ps.Add(p, "defaultTtl %d must be positive and at most maxTtl %d", r.DefaultTTLSeconds, r.MaxTTLSeconds)
+		}
+	}
+	return ps
+}
+
+// Secrets is the Vault configuration.
+type Secrets struct {
+	pulumi.ResourceState
+}
+
+// NewSecrets configures Vault. dbPassword is the vault user's database
+// password (bac:yugabyteVaultPassword); the vault provider comes from opts.
+func NewSecrets(ctx *pulumi.Context, name string, args Args, dbPassword pulumi.StringInput, opts ...pulumi.ResourceOption) (*Secrets, error) {
+	if err := args.Validate("bac:secrets").Err(); err != nil {
+		return nil, err
+	}
+	if dbPassword == nil {
+		return nil, fmt.Errorf("secrets: the database password (bac:yugabyteVaultPassword) is required")
+	}
+	s := &Secrets{}
+	if err := ctx.RegisterComponentResource("bac:secrets:Secrets", name, s, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(s)
+	transitMount, err := vault.NewMount(ctx, name+"-transit", &vault.MountArgs{
+		Path: pulumi.String(args.TransitPath), Type: pulumi.String("transit"),
+		Description: pulumi.String("Transit encryption engine for application-level encryption"),
+	}, parent, pulumi.Protect(true))
+	if err != nil {
+		return nil, fmt.Errorf("transit mount: %w", err)
+	}
+	for _, key := range args.Keys {
+		if _, err := transit.NewSecretBackendKey(ctx, name+"-"+key, &transit.SecretBackendKeyArgs{
+			Backend:              transitMount.Path,
+			Name:                 pulumi.String(key),
+			Type:                 pulumi.String(args.KeyType),
+			DeletionAllowed:      pulumi.Bool(false),
+			Exportable:           pulumi.Bool(false),
+			AllowPlaintextBackup: pulumi.Bool(false),
+			AutoRotatePeriod:     pulumi.Int(args.AutoRotateSeconds),
+		}, parent, pulumi.Protect(true), pulumi.RetainOnDelete(true)); err != nil {
+			return nil, fmt.Errorf("transit key %s: %w", key, err)
+		}
+	}
+	dbMount, err := vault.NewMount(ctx, name+"-database", &vault.MountArgs{
+		Path: pulumi.String(args.DatabasePath), Type: pulumi.String("database"),
+		Description: pulumi.String("Dynamic YugabyteDB credentials"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("database mount: %w", err)
+	}
+	roleNames := make([]string, len(args.Roles))
+	for i, r := range args.Roles {
+		roleNames[i] = r.Name
+	}
+	conn, err := database.NewSecretBackendConnection(ctx, name+"-"+args.Connection.Name, &database.SecretBackendConnectionArgs{
+		Backend:      dbMount.Path,
+		Name:         pulumi.String(args.Connection.Name),
+		PluginName:   pulumi.String("postgresql-database-plugin"),
+		AllowedRoles: pulumi.ToStringArray(roleNames),
+		Postgresql: database.SecretBackendConnectionPostgresqlArgs{
+			ConnectionUrl: pulumi.String(args.Connection.ConnectionURL),
+			Username:      pulumi.String(args.Connection.Username),
+			Password:      pulumi.ToSecret(dbPassword).(pulumi.StringOutput),
+		},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("database connection: %w", err)
+	}
+	for _, r := range args.Roles {
+		if _, err := database.NewSecretBackendRole(ctx, name+"-role-"+r.Name, &database.SecretBackendRoleArgs{
+			Backend:              dbMount.Path,
+			Name:                 pulumi.String(r.Name),
+			DbName:               conn.Name,
+			CreationStatements:   pulumi.ToStringArray(r.CreationStatements),
+			RevocationStatements: pulumi.ToStringArray(r.RevocationStatements),
+			DefaultTtl:           pulumi.Int(r.DefaultTTLSeconds),
+			MaxTtl:               pulumi.Int(r.MaxTTLSeconds),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("database role %s: %w", r.Name, err)
+		}
+	}
+	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
