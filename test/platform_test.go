@@ -1,8 +1,12 @@
 package test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/bac-platform/infra/stacks"
+	"github.com/bac-platform/infra/test/mocks"
 )
 
 // TestPlatformLayerOnEveryStack: namespaces, gateway, mesh and realtime are
@@ -79,5 +83,93 @@ func TestSecretsStaySecret(t *testing.T) {
 		if !ok || !s.IsSecretInput("stringData") {
 			t.Errorf("secret %s data is not a secret input", name)
 		}
+	}
+}
+
+// TestNoSecretReachesAResourceInPlaintext runs prod-us-east-1 with real
+// secret values and checks that no resource input holds any of them
+// unmasked: every secret stays a secret output end to end.
+func TestNoSecretReachesAResourceInPlaintext(t *testing.T) {
+	project, _ := stacks.ProjectName(repoRoot)
+	sf, err := stacks.ReadStackFile(repoRoot, project, "prod-us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plaintexts []string
+	for _, k := range stacks.SecretKeys {
+		v := "plaintext-" + k + "-value"
+		sf.Values["bac:"+k] = v
+		sf.SecretKeys = append(sf.SecretKeys, "bac:"+k)
+		plaintexts = append(plaintexts, v)
+	}
+	m, err := mocks.RunStack(stacks.Program, project, "us-east-1", sf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range m.Resources() {
+		raw, _ := json.Marshal(mocks.PlainMap(r.Inputs))
+		for _, p := range plaintexts {
+			if strings.Contains(string(raw), p) {
+				t.Errorf("%s %s holds a secret in plaintext", r.Type, r.Name)
+			}
+		}
+	}
+	// And the secrets did reach their resources, masked.
+	for typ, name := range map[string]string{
+		"keycloak:openid/client:Client":                                  "identity-bac-api",
+		"keycloak:ldap/userFederation:UserFederation":                    "identity-corporate-ldap",
+		"vault:database/secretBackendConnection:SecretBackendConnection": "secrets-yugabytedb",
+		"pulumi:providers:vault":                                         "vault",
+		"pulumi:providers:keycloak":                                      "keycloak",
+	} {
+		r, ok := m.Find(typ, name)
+		if !ok {
+			t.Errorf("no %s %s", typ, name)
+			continue
+		}
+		raw, _ := json.Marshal(mocks.PlainMap(r.Inputs))
+		if !strings.Contains(string(raw), stacks.SecretPlaceholder) {
+			t.Errorf("%s %s has no secret input", typ, name)
+		}
+	}
+}
+
+// TestPlatformLayerIIOnProduction checks the done-criteria of layer II in
+// the prod plans: realm, client, roles, LDAP, transit keys, database engine,
+// ArgoCD and its applications, the scan with its RBAC, and the agent.
+func TestPlatformLayerIIOnProduction(t *testing.T) {
+	for _, name := range []string{"prod-us-east-1", "prod-eu-west-1"} {
+		t.Run(name, func(t *testing.T) {
+			run := runStack(t, name)
+			for typ, want := range map[string]int{
+				"keycloak:index/realm:Realm":                                     1,
+				"keycloak:openid/client:Client":                                  1,
+				"keycloak:index/role:Role":                                       3,
+				"keycloak:ldap/userFederation:UserFederation":                    1,
+				"vault:transit/secretBackendKey:SecretBackendKey":                2,
+				"vault:index/mount:Mount":                                        2,
+				"vault:database/secretBackendConnection:SecretBackendConnection": 1,
+				"vault:database/secretBackendRole:SecretBackendRole":             3,
+				"kubernetes:argoproj.io/v1alpha1:Application":                    8,
+				"kubernetes:batch/v1:CronJob":                                    1,
+				"kubernetes:rbac.authorization.k8s.io/v1:ClusterRole":            1,
+				"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding":     1,
+				"kubernetes:apps/v1:DaemonSet":                                   1,
+			} {
+				if got := len(run.mocks.ByType(typ)); got != want {
+					t.Errorf("%d %s, want %d", got, typ, want)
+				}
+			}
+			realm := run.mocks.ByType("keycloak:index/realm:Realm")[0]
+			kc := run.mocks.ByType("pulumi:providers:keycloak")
+			if len(kc) != 1 || !strings.HasPrefix(realm.Provider, kc[0].URN+"::") || !realm.Protect {
+				t.Error("the realm must be protected and use the stack's keycloak provider")
+			}
+			for _, k := range run.mocks.ByType("vault:transit/secretBackendKey:SecretBackendKey") {
+				if !k.Protect {
+					t.Errorf("transit key %s is not protected", k.Name)
+				}
+			}
+		})
 	}
 }

@@ -1,0 +1,163 @@
+package identity_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/bac-platform/infra/components/identity"
+	"github.com/bac-platform/infra/test/mocks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func secret(v string) pulumi.StringOutput {
+	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
+}
+
+func deploy(t *testing.T, args identity.Args) *mocks.Mocks {
+	t.Helper()
+	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		_, err := identity.NewIdentity(ctx, "identity", args, identity.Secrets{
+			AdminPassword: secret("admin-pw"), DBPassword: secret("db-pw"),
+			ClientSecret: secret("client-secret"), LDAPBindCredential: secret("bind-pw"),
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func check(t *testing.T, r mocks.Resource, want map[string]any) {
+	t.Helper()
+	for path, w := range want {
+		if got := r.Input(path); !reflect.DeepEqual(got, w) {
+			t.Errorf("%s %s = %#v, want %#v", r.Name, path, got, w)
+		}
+	}
+}
+
+func TestRealmIsTheSeeds(t *testing.T) {
+	m := deploy(t, identity.DefaultArgs())
+	realm, ok := m.Find("keycloak:index/realm:Realm", "identity-realm")
+	if !ok {
+		t.Fatal("no realm")
+	}
+	if !realm.Protect {
+		t.Error("the realm must be protected")
+	}
+	bf := "securityDefenses.bruteForceDetection."
+	check(t, realm, map[string]any{
+		"realm": "bac", "enabled": true, "displayName": "BAC Platform",
+		"accessTokenLifespan": "5m", "ssoSessionIdleTimeout": "30m", "ssoSessionMaxLifespan": "10h",
+		"passwordPolicy": "upperCase(1) and lowerCase(1) and digits(1) and specialChars(1) and length(12) and notUsername",
+		"otpPolicy.type": "totp", "otpPolicy.algorithm": "HmacSHA256", "otpPolicy.digits": 6.0, "otpPolicy.period": 30.0,
+		bf + "permanentLockout": false, bf + "maxFailureWaitSeconds": 900.0, bf + "minimumQuickLoginWaitSeconds": 60.0,
+		bf + "waitIncrementSeconds": 60.0, bf + "quickLoginCheckMilliSeconds": 1000.0, bf + "failureResetTimeSeconds": 43200.0,
+		bf + "maxLoginFailures": 30.0,
+		"refreshTokenMaxReuse":  0.0, "revokeRefreshToken": true,
+	})
+}
+
+func TestClientRolesAndFederation(t *testing.T) {
+	m := deploy(t, identity.DefaultArgs())
+	client, _ := m.Find("keycloak:openid/client:Client", "identity-bac-api")
+	check(t, client, map[string]any{
+		"clientId": "bac-api", "name": "BAC API Gateway", "accessType": "CONFIDENTIAL", "enabled": true,
+		"validRedirectUris":   []any{"https://api.yourcompany.com/auth/callback", "https://app.yourcompany.com/auth/callback"},
+		"webOrigins":          []any{"https://api.yourcompany.com", "https://app.yourcompany.com"},
+		"standardFlowEnabled": true, "implicitFlowEnabled": false, "directAccessGrantsEnabled": false,
+		"serviceAccountsEnabled": true, "useRefreshTokens": true,
+		"clientSecret": "[secret]",
+	})
+	roles := map[string]mocks.Resource{}
+	for _, r := range m.ByType("keycloak:index/role:Role") {
+		roles[r.Input("name").(string)] = r
+	}
+	if len(roles) != 3 || roles["admin"].Input("clientId") != nil || roles["user"].Input("clientId") != nil {
+		t.Fatalf("realm roles = %v", roles)
+	}
+	if roles["api-access"].Input("clientId") != client.ID {
+		t.Errorf("api-access must be a role of the bac-api client")
+	}
+	ldap, _ := m.Find("keycloak:ldap/userFederation:UserFederation", "identity-corporate-ldap")
+	check(t, ldap, map[string]any{
+		"name": "corporate-ldap", "enabled": true, "connectionUrl": "ldaps://ldap.yourcompany.com:636",
+		"usersDn": "ou=users,dc=yourcompany,dc=com", "bindDn": "cn=keycloak,ou=services,dc=yourcompany,dc=com",
+		"bindCredential": "[secret]", "usernameLdapAttribute": "uid", "rdnLdapAttribute": "uid", "uuidLdapAttribute": "entryUUID",
+		"userObjectClasses": []any{"inetOrgPerson", "organizationalPerson"}, "searchScope": "SUBTREE",
+		"batchSizeForSync": 1000.0, "fullSyncPeriod": 604800.0, "changedSyncPeriod": 86400.0, "cache.policy": "DEFAULT",
+	})
+}
+
+func TestKeycloakWorkload(t *testing.T) {
+	m := deploy(t, identity.DefaultArgs())
+	d, _ := m.Find("kubernetes:apps/v1:Deployment", "identity-keycloak")
+	c := "spec.template.spec.containers[0]."
+	check(t, d, map[string]any{
+		"metadata.namespace": "auth", "spec.replicas": 3.0,
+		c + "image":                              "quay.io/keycloak/keycloak:26.4.7",
+		c + "args":                               []any{"start", "--hostname=https://auth.yourcompany.com", "--http-enabled=true", "--proxy-headers=xforwarded"},
+		c + "resources.requests":                 map[string]any{"cpu": "1000m", "memory": "2Gi"},
+		c + "resources.limits":                   map[string]any{"cpu": "2000m", "memory": "4Gi"},
+		c + "readinessProbe.httpGet.path":        "/health/ready",
+		c + "readinessProbe.initialDelaySeconds": 60.0,
+		c + "livenessProbe.httpGet.path":         "/health/live",
+		c + "livenessProbe.initialDelaySeconds":  120.0,
+		c + "ports[0].containerPort":             8080.0,
+		c + "ports[1].containerPort":             9000.0,
+	})
+	env := map[string]any{}
+	for _, e := range d.Input(c + "env").([]any) {
+		kv := e.(map[string]any)
+		if v, ok := kv["value"]; ok {
+			env[kv["name"].(string)] = v
+		} else {
+			ref := kv["valueFrom"].(map[string]any)["secretKeyRef"].(map[string]any)
+			env[kv["name"].(string)] = "secret:" + ref["name"].(string) + "/" + ref["key"].(string)
+		}
+	}
+	want := map[string]any{
+		"KC_DB": "postgres", "KC_DB_URL": "jdbc:postgresql://keycloak-db:5432/keycloak",
+		"KC_DB_USERNAME": "secret:keycloak-db-secret/username", "KC_DB_PASSWORD": "secret:keycloak-db-secret/password",
+		"KC_BOOTSTRAP_ADMIN_USERNAME": "admin", "KC_BOOTSTRAP_ADMIN_PASSWORD": "secret:keycloak-admin-secret/password",
+		"KC_FEATURES": "token-exchange,admin-fine-grained-authz", "KC_HEALTH_ENABLED": "true", "KC_METRICS_ENABLED": "true",
+	}
+	if !reflect.DeepEqual(env, want) {
+		t.Errorf("env = %v\nwant %v", env, want)
+	}
+	for _, name := range []string{"identity-db", "identity-admin"} {
+		s, _ := m.Find("kubernetes:core/v1:Secret", name)
+		if !s.IsSecretInput("stringData") {
+			t.Errorf("%s data is not secret", name)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(a *identity.Args)
+		want   string
+	}{
+		{"seed notUsername bug", func(a *identity.Args) {
+			a.Realm.PasswordPolicy = "upperCase(1) and length(12) and notUsername(undefined)"
+		}, `bac:identity.realm.passwordPolicy: "upperCase(1) and length(12) and notUsername(undefined)" contains "undefined"`},
+		{"short passwords", func(a *identity.Args) { a.Realm.PasswordPolicy = "length(8)" }, "bac:identity.realm.passwordPolicy: must require length(12) or more"},
+		{"implicit flow", func(a *identity.Args) { a.Client.ImplicitFlowEnabled = true }, "bac:identity.client: the implicit and direct-access-grant (password) flows must stay off"},
+		{"brute force off", func(a *identity.Args) { a.Realm.BruteForce.Enabled = false }, "bac:identity.realm.bruteForce.enabled: brute-force protection must stay on"},
+		{"plain ldap", func(a *identity.Args) { a.LDAP.ConnectionURL = "ldap://ldap:389" }, `bac:identity.ldap.connectionUrl: "ldap://ldap:389" must use ldaps://`},
+		{"bad lifespan", func(a *identity.Args) { a.Realm.AccessTokenLifespan = "five" }, `bac:identity.realm.accessTokenLifespan: "five" is not a duration`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := identity.DefaultArgs()
+			tt.mutate(&a)
+			ps := a.Validate("bac:identity")
+			if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), tt.want) {
+				t.Fatalf("got %v, want %q", ps, tt.want)
+			}
+		})
+	}
+}

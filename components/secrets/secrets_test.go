@@ -1,0 +1,97 @@
+package secrets_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/bac-platform/infra/components/secrets"
+	"github.com/bac-platform/infra/test/mocks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func deploy(t *testing.T) *mocks.Mocks {
+	t.Helper()
+	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		_, err := secrets.NewSecrets(ctx, "secrets", secrets.DefaultArgs(), pulumi.ToSecret(pulumi.String("vault-db-pw")).(pulumi.StringOutput))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestTransitKeys(t *testing.T) {
+	m := deploy(t)
+	mount, _ := m.Find("vault:index/mount:Mount", "secrets-transit")
+	if mount.Input("path") != "transit" || mount.Input("type") != "transit" {
+		t.Fatalf("transit mount = %v", mount.Inputs)
+	}
+	for _, name := range []string{"database-encryption", "pii-encryption"} {
+		k, ok := m.Find("vault:transit/secretBackendKey:SecretBackendKey", "secrets-"+name)
+		if !ok {
+			t.Fatalf("no key %s", name)
+		}
+		for path, want := range map[string]any{
+			"name": name, "type": "aes256-gcm96", "deletionAllowed": false, "exportable": false,
+			"allowPlaintextBackup": false, "autoRotatePeriod": 2592000.0, "backend": "transit",
+		} {
+			if got := k.Input(path); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %s = %#v, want %#v", name, path, got, want)
+			}
+		}
+		if !k.Protect || !k.RetainOnDelete {
+			t.Errorf("%s must be protected and retained", name)
+		}
+	}
+}
+
+func TestDatabaseEngine(t *testing.T) {
+	m := deploy(t)
+	mount, _ := m.Find("vault:index/mount:Mount", "secrets-database")
+	if mount.Input("type") != "database" {
+		t.Fatal("database mount missing")
+	}
+	conn, _ := m.Find("vault:database/secretBackendConnection:SecretBackendConnection", "secrets-yugabytedb")
+	for path, want := range map[string]any{
+		"name": "yugabytedb", "pluginName": "postgresql-database-plugin",
+		"allowedRoles":             []any{"readonly", "readwrite", "admin"},
+		"postgresql.connectionUrl": "postgresql://{{username}}:{{password}}@yugabytedb:5433/bac",
+		"postgresql.username":      "vault",
+		"postgresql.password":      "[secret]",
+	} {
+		if got := conn.Input(path); !reflect.DeepEqual(got, want) {
+			t.Errorf("connection %s = %#v, want %#v", path, got, want)
+		}
+	}
+	roles := map[string]mocks.Resource{}
+	for _, r := range m.ByType("vault:database/secretBackendRole:SecretBackendRole") {
+		roles[r.Input("name").(string)] = r
+	}
+	if len(roles) != 3 {
+		t.Fatalf("roles = %v", roles)
+	}
+	rw := roles["readwrite"]
+	if !reflect.DeepEqual(rw.Input("creationStatements"), []any{
+		`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+		`GRANT readwrite TO "{{name}}";`,
+	}) || rw.Input("defaultTtl") != 3600.0 || rw.Input("maxTtl") != 86400.0 || rw.Input("dbName") != "yugabytedb" {
+		t.Errorf("readwrite = %v", mocks.PlainMap(rw.Inputs))
+	}
+	for _, name := range []string{"readonly", "admin"} {
+		stmts := roles[name].Input("creationStatements").([]any)
+		if !strings.Contains(stmts[1].(string), "GRANT "+name) || roles[name].Input("revocationStatements") == nil {
+			t.Errorf("%s statements = %v", name, stmts)
+		}
+	}
+}
+
+func TestValidateRotation(t *testing.T) {
+	a := secrets.DefaultArgs()
+	a.AutoRotateSeconds = 7776000
+	ps := a.Validate("bac:secrets")
+	if len(ps) != 1 || ps[0].String() != "bac:secrets.autoRotateSeconds: 7776000 must be between 3600 (1 hour) and 2592000 (30 days)" {
+		t.Fatalf("got %v", ps)
+	}
+}

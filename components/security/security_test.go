@@ -1,0 +1,86 @@
+package security_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/bac-platform/infra/components/security"
+	"github.com/bac-platform/infra/test/mocks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func deploy(t *testing.T) *mocks.Mocks {
+	t.Helper()
+	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		_, err := security.NewSecurity(ctx, "security", security.DefaultArgs())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestTrivyScanCanListPods(t *testing.T) {
+	m := deploy(t)
+	cj, _ := m.Find("kubernetes:batch/v1:CronJob", "security-trivy-image-scan")
+	pod := "spec.jobTemplate.spec.template.spec."
+	for path, want := range map[string]any{
+		"metadata.namespace": "security", "spec.schedule": "0 2 * * *",
+		pod + "serviceAccountName": "trivy-scanner", pod + "restartPolicy": "OnFailure",
+		pod + "containers[0].image":     "aquasec/trivy:0.67.2",
+		pod + "initContainers[0].image": "registry.k8s.io/kubectl:v1.35.0",
+	} {
+		if got := cj.Input(path); !reflect.DeepEqual(got, want) {
+			t.Errorf("cronjob %s = %#v, want %#v", path, got, want)
+		}
+	}
+	script := cj.Input(pod + "containers[0].command[2]").(string)
+	if !strings.Contains(script, "--severity HIGH,CRITICAL") {
+		t.Errorf("scan script = %s", script)
+	}
+	role, _ := m.Find("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "security-trivy-scanner")
+	if !reflect.DeepEqual(role.Input("rules[0].resources"), []any{"pods"}) || !reflect.DeepEqual(role.Input("rules[0].verbs"), []any{"get", "list"}) {
+		t.Errorf("role = %v", mocks.PlainMap(role.Inputs))
+	}
+	binding, _ := m.Find("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "security-trivy-scanner")
+	if binding.Input("subjects[0].name") != "trivy-scanner" || binding.Input("subjects[0].namespace") != "security" {
+		t.Errorf("binding = %v", mocks.PlainMap(binding.Inputs))
+	}
+}
+
+func TestWazuhAgentIsTheDocumentedException(t *testing.T) {
+	m := deploy(t)
+	ds, _ := m.Find("kubernetes:apps/v1:DaemonSet", "security-wazuh-agent")
+	spec := "spec.template.spec."
+	for path, want := range map[string]any{
+		spec + "hostNetwork": true, spec + "hostPID": true, spec + "hostIPC": true,
+		spec + "containers[0].securityContext.privileged":          true,
+		spec + "containers[0].image":                               "wazuh/wazuh-agent:4.12.0",
+		spec + "containers[0].env[0]":                              map[string]any{"name": "WAZUH_MANAGER", "value": "wazuh-manager.security.svc.cluster.local"},
+		spec + "containers[0].env[1].valueFrom.fieldRef.fieldPath": "spec.nodeName",
+		spec + "containers[0].volumeMounts[0]":                     map[string]any{"name": "host-root", "mountPath": "/host", "readOnly": true},
+		spec + "containers[0].volumeMounts[2]":                     map[string]any{"name": "sys", "mountPath": "/sys", "readOnly": true},
+		spec + "volumes[0].hostPath.path":                          "/",
+	} {
+		if got := ds.Input(path); !reflect.DeepEqual(got, want) {
+			t.Errorf("daemonset %s = %#v, want %#v", path, got, want)
+		}
+	}
+	reason, _ := ds.Input("metadata.annotations." + security.PrivilegedExceptionAnnotation).(string)
+	if !strings.Contains(reason, "host intrusion detection") {
+		t.Errorf("privileged exception reason = %q", reason)
+	}
+}
+
+func TestValidateRejectsLatest(t *testing.T) {
+	a := security.DefaultArgs()
+	a.TrivyImage.Tag = "latest"
+	a.WazuhImage.Tag = ""
+	ps := a.Validate("bac:security")
+	if len(ps) != 2 || ps[0].String() != `bac:security.trivyImage.tag: "latest" is not a pinned version` ||
+		ps[1].String() != "bac:security.wazuhImage.tag: is required: pin a version, never rely on latest" {
+		t.Fatalf("got %v", ps)
+	}
+}
