@@ -324,8 +324,8 @@ func CheckOverlaps(configs map[string]Config) validate.Problems {
 }
 
 // WithPlaceholders returns the stack file with every required secret that
-// it does not set filled with SecretPlaceholder, for the offline plan, and a
-// note per filled secret. `pulumi up` still needs the real values.
+// it does not set filled with SecretPlaceholder, for the offline plan, and
+// the paths it filled. `pulumi up` still needs the real values.
 func WithPlaceholders(sf StackFile, cfg Config) (StackFile, []string) {
 	out := StackFile{Stack: sf.Stack, Path: sf.Path, Values: maps.Clone(sf.Values), SecretKeys: slices.Clone(sf.SecretKeys)}
 	var notes []string
@@ -353,7 +353,7 @@ func WithPlaceholders(sf StackFile, cfg Config) (StackFile, []string) {
 		if !slices.Contains(out.SecretKeys, topKey) {
 			out.SecretKeys = append(out.SecretKeys, topKey)
 		}
-		notes = append(notes, fmt.Sprintf("%s is not set in %s: planned as %s; pulumi up needs it", path, sf.Path, SecretPlaceholder))
+		notes = append(notes, path)
 	}
 	sort.Strings(out.SecretKeys)
 	return out, notes

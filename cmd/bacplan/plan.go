@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/bac-platform/infra/components/validate"
 	"github.com/bac-platform/infra/stacks"
@@ -54,11 +55,12 @@ func loadStacks(dir string, names []string) (string, map[string]stacks.StackFile
 		// Secrets are set per stack with `pulumi config set --secret`; the
 		// plan stands in placeholders for the ones a stack file lacks.
 		draft, _ := stacks.Parse(sf.Values, sf.SecretKeys)
-		sf, fileNotes := stacks.WithPlaceholders(sf, draft)
+		sf, missing := stacks.WithPlaceholders(sf, draft)
 		cfg, ps := stacks.Parse(sf.Values, sf.SecretKeys)
 		files[name], configs[name] = sf, cfg
-		if slices.Contains(names, name) {
-			notes = append(notes, fileNotes...)
+		if slices.Contains(names, name) && len(missing) > 0 {
+			notes = append(notes, fmt.Sprintf("%s: planned with %s for secrets it does not set (%s); "+
+				"set each with `pulumi config set --secret` before pulumi up", sf.Path, stacks.SecretPlaceholder, strings.Join(missing, ", ")))
 		}
 		if slices.Contains(names, name) {
 			for _, p := range ps {
