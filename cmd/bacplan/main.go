@@ -1,10 +1,13 @@
-// Command bacplan is the offline plan: it runs the real Pulumi program of
-// every stack against Pulumi's mock engine and the stack's real config file,
-// and prints what `pulumi up` would create. It needs no cloud credentials.
+// Command bacplan is the offline plan and compliance gate: it runs the real
+// Pulumi program of every stack against Pulumi's mock engine and the stack's
+// real config file, prints what `pulumi up` would create, and runs the
+// compliance policy pack over it. It needs no cloud credentials.
 //
-//	bacplan plan [--stack NAME]... [--json] [--dir DIR]
+//	bacplan plan   [--stack NAME]... [--json] [--dir DIR] [--policy-config FILE]
+//	bacplan report  --stack NAME [--out DIR] [--push URL] [--dir DIR] [--policy-config FILE]
 //
-// Exit codes: 0 planned, 1 failed, 2 invalid configuration (problems on stderr).
+// Exit codes: 0 planned and compliant, 1 a mandatory rule failed (or the
+// plan failed), 2 invalid configuration (problems on stderr, nothing else).
 package main
 
 import (
@@ -24,19 +27,34 @@ type stackList []string
 func (s *stackList) String() string     { return fmt.Sprint(*s) }
 func (s *stackList) Set(v string) error { *s = append(*s, v); return nil }
 
+const usage = `usage:
+  bacplan plan   [--stack NAME]... [--json] [--dir DIR] [--policy-config FILE]
+  bacplan report  --stack NAME [--out DIR] [--push URL] [--dir DIR] [--policy-config FILE]`
+
 func run(args []string, stdout, stderr io.Writer) int {
-	usage := "usage: bacplan plan [--stack NAME]... [--json] [--dir DIR]"
-	if len(args) == 0 || args[0] != "plan" {
+	if len(args) == 0 || (args[0] != "plan" && args[0] != "report") {
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
-	flags := flag.NewFlagSet("plan", flag.ContinueOnError)
+	flags := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	var names stackList
 	flags.Var(&names, "stack", "stack to plan (repeatable; default: every Pulumi.<stack>.yaml)")
 	asJSON := flags.Bool("json", false, "print the plan in the shape of `pulumi preview --json`")
 	dir := flags.String("dir", ".", "project directory holding Pulumi.yaml")
+	policyConfig := flags.String("policy-config", "", "policy config JSON overriding enforcement levels (as --policy-pack-config)")
+	out := flags.String("out", "compliance", "report: output directory")
+	push := flags.String("push", "", "report: Prometheus Pushgateway URL to POST the metrics to")
 	if err := flags.Parse(args[1:]); err != nil {
+		return 2
+	}
+	levels, err := loadLevels(*policyConfig)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if args[0] == "report" && len(names) != 1 {
+		fmt.Fprintln(stderr, "report needs exactly one --stack\n"+usage)
 		return 2
 	}
 	plans, notes, err := planStacks(*dir, names)
@@ -49,6 +67,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, n := range notes {
 		fmt.Fprintln(stderr, "note:", n)
+	}
+	if args[0] == "report" {
+		if err := writeReport(plans[0], levels, *out, *push, stdout); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -66,10 +91,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
-		return 0
+	} else {
+		for _, p := range plans {
+			renderText(stdout, p)
+		}
 	}
-	for _, p := range plans {
-		renderText(stdout, p)
+	if gate(plans, levels, stderr) {
+		return 1
 	}
 	return 0
 }

@@ -5,6 +5,7 @@ package namespaces
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/bac-platform/infra/components/kube"
@@ -12,6 +13,9 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
+
+// TierLabel marks a namespace "platform" or "service" (business service).
+const TierLabel = "bac-platform.io/tier"
 
 // Platform are the namespaces of the platform's own workloads.
 var Platform = []string{"api-gateway", "auth", "istio-system", "argocd", "security", "monitoring"}
@@ -65,7 +69,11 @@ func NewNamespaces(ctx *pulumi.Context, name string, args Args, opts ...pulumi.R
 		if _, done := n.ByName[ns]; done {
 			continue
 		}
-		labels := map[string]string{"name": ns}
+		// The compliance gate finds business namespaces by their tier.
+		labels := map[string]string{"name": ns, TierLabel: "platform"}
+		if slices.Contains(args.Services, ns) {
+			labels[TierLabel] = "service"
+		}
 		if inject[ns] {
 			labels["istio-injection"] = "enabled"
 		}

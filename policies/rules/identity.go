@@ -1,0 +1,97 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+const (
+	keycloakRealm  = "keycloak:index/realm:Realm"
+	keycloakClient = "keycloak:openid/client:Client"
+)
+
+var passwordLength = regexp.MustCompile(`length\((\d+)\)`)
+
+// realmRule builds a rule over Keycloak realms.
+func realmRule(name, description, remediation string, controls Controls, check func(Resource) []string) *Rule {
+	return &Rule{
+		Name: name, Description: description, Enforcement: mandatory, Controls: controls, Remediation: remediation,
+		Check: func(r Resource) (bool, []string) {
+			if r.Type != keycloakRealm {
+				return false, nil
+			}
+			return true, check(r)
+		},
+	}
+}
+
+func identityRules() []*Rule {
+	return []*Rule{
+		realmRule("identity-password-length", "Realm passwords are at least 12 characters",
+			"add length(12) or more to the realm's passwordPolicy", authentication,
+			func(r Resource) []string {
+				m := passwordLength.FindStringSubmatch(str(r.Props, "passwordPolicy"))
+				if n, _ := strconv.Atoi(safeIndex(m, 1)); n < 12 {
+					return []string{fmt.Sprintf("passwordPolicy %q does not require length(12)", str(r.Props, "passwordPolicy"))}
+				}
+				return nil
+			}),
+		realmRule("identity-brute-force", "Realms lock out brute-force login attempts",
+			"configure securityDefenses.bruteForceDetection on the realm", authentication,
+			func(r Resource) []string {
+				if _, ok := Lookup(r.Props, "securityDefenses.bruteForceDetection").(map[string]any); !ok {
+					return []string{"brute-force detection is off"}
+				}
+				return nil
+			}),
+		realmRule("identity-token-lifetime", "Access tokens live 5 minutes or less",
+			"set accessTokenLifespan to 5m or less", authentication,
+			func(r Resource) []string {
+				v := str(r.Props, "accessTokenLifespan")
+				d, err := time.ParseDuration(v)
+				if v == "" || err != nil || d > 5*time.Minute {
+					return []string{fmt.Sprintf("accessTokenLifespan %q exceeds 5m (Keycloak's default is 5m only when unset by import)", v)}
+				}
+				return nil
+			}),
+		realmRule("identity-otp", "Realms offer TOTP/HOTP second factors with at least 6 digits",
+			"set otpPolicy type totp, digits 6 or 8", authentication,
+			func(r Resource) []string {
+				t := str(r.Props, "otpPolicy.type")
+				d, _ := number(r.Props, "otpPolicy.digits")
+				if (t != "totp" && t != "hotp") || d < 6 {
+					return []string{fmt.Sprintf("otpPolicy type %q digits %v", t, d)}
+				}
+				return nil
+			}),
+		{
+			Name:        "identity-no-implicit-or-password-grant",
+			Description: "OpenID clients disable the implicit and direct-access-grant (password) flows",
+			Enforcement: mandatory,
+			Controls:    authentication,
+			Remediation: "set implicitFlowEnabled and directAccessGrantsEnabled to false",
+			Check: func(r Resource) (bool, []string) {
+				if r.Type != keycloakClient {
+					return false, nil
+				}
+				var problems []string
+				if isTrue(r.Props, "implicitFlowEnabled") {
+					problems = append(problems, fmt.Sprintf("client %s enables the implicit flow", str(r.Props, "clientId")))
+				}
+				if isTrue(r.Props, "directAccessGrantsEnabled") {
+					problems = append(problems, fmt.Sprintf("client %s enables direct access grants (passwords through the client)", str(r.Props, "clientId")))
+				}
+				return true, problems
+			},
+		},
+	}
+}
+
+func safeIndex(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return ""
+}
