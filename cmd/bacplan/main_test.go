@@ -157,7 +157,7 @@ func TestPlanUnknownStackAndUsage(t *testing.T) {
 	if code, _, errOut := runPlan(t, "plan", "--dir", "../..", "--stack", "prod-mars-1"); code != 1 || !strings.Contains(errOut, `no stack "prod-mars-1"`) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if code, _, errOut := runPlan(t, "apply"); code != 2 || !strings.Contains(errOut, "usage: bacplan") {
+	if code, _, errOut := runPlan(t, "apply"); code != 2 || !strings.Contains(errOut, "bacplan plan") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 }

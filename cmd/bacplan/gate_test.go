@@ -1,0 +1,243 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bac-platform/infra/policies/rules"
+)
+
+var (
+	prodOnce  sync.Once
+	prodPlan  Plan
+	prodError error
+)
+
+// prodResources plans prod-us-east-1 once and returns a fresh copy of its
+// resources for the rules.
+func prodResources(t *testing.T) []rules.Resource {
+	t.Helper()
+	prodOnce.Do(func() {
+		plans, _, err := planStacks("../..", []string{"prod-us-east-1"})
+		if err == nil {
+			prodPlan = plans[0]
+		}
+		prodError = err
+	})
+	if prodError != nil {
+		t.Fatal(prodError)
+	}
+	return ruleResources(prodPlan)
+}
+
+// set changes the value at a dotted path in plain JSON data, creating maps.
+func set(m map[string]any, path string, v any) {
+	parts := strings.Split(path, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
+}
+
+// mutate applies f to the first resource of type typ (and name, if given).
+func mutate(typ, name string, f func(r *rules.Resource)) func([]rules.Resource) []rules.Resource {
+	return func(rs []rules.Resource) []rules.Resource {
+		for i := range rs {
+			if rs[i].Type == typ && (name == "" || rs[i].Name == name) {
+				f(&rs[i])
+				return rs
+			}
+		}
+		panic("no " + typ + " " + name)
+	}
+}
+
+// drop removes the resources of a type.
+func drop(typ string) func([]rules.Resource) []rules.Resource {
+	return func(rs []rules.Resource) []rules.Resource {
+		var out []rules.Resource
+		for _, r := range rs {
+			if r.Type != typ {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+}
+
+func TestEveryStackPassesTheGate(t *testing.T) {
+	plans, _, err := planStacks("../..", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plans {
+		res := rules.Evaluate(ruleResources(p), nil)
+		for _, v := range append(res.Mandatory(), res.Advisory()...) {
+			t.Errorf("stack %s: %s", p.Stack, v.Format())
+		}
+		for _, o := range res.Outcomes {
+			if o.Status() == "not-applicable" && p.Stack != "local" {
+				t.Errorf("stack %s: rule %s examined no resource", p.Stack, o.Rule.Name)
+			}
+		}
+	}
+}
+
+// TestGateRejectsBadResourceVariants changes one planned resource of the
+// production plan at a time and expects exactly the matching rule to fail.
+func TestGateRejectsBadResourceVariants(t *testing.T) {
+	tests := []struct {
+		name, rule string
+		change     func([]rules.Resource) []rules.Resource
+	}{
+		{"cluster without envelope encryption", "encryption-eks-secrets",
+			mutate("eks:index:Cluster", "", func(r *rules.Resource) { delete(r.Props, "encryptionConfigKeyArn") })},
+		{"unencrypted node volume", "encryption-node-volumes",
+			mutate("aws:ec2/launchTemplate:LaunchTemplate", "bac-prod-us-east-1-gpu", func(r *rules.Resource) {
+				set(r.Props["blockDeviceMappings"].([]any)[0].(map[string]any), "ebs.encrypted", "false")
+			})},
+		{"unencrypted storage class", "encryption-storage-classes",
+			mutate("kubernetes:storage.k8s.io/v1:StorageClass", "", func(r *rules.Resource) { set(r.Props, "parameters.encrypted", "false") })},
+		{"kms key without rotation", "encryption-kms-rotation",
+			mutate("aws:kms/key:Key", "", func(r *rules.Resource) { r.Props["enableKeyRotation"] = false })},
+		{"permissive mesh", "mtls-no-permissive+mtls-strict-mesh-wide",
+			mutate("kubernetes:security.istio.io/v1:PeerAuthentication", "", func(r *rules.Resource) { set(r.Props, "spec.mtls.mode", "PERMISSIVE") })},
+		{"privileged realtime container", "privilege-no-root-or-privileged",
+			mutate("kubernetes:apps/v1:Deployment", "realtime-websocket-server", func(r *rules.Resource) {
+				c := r.Get("spec.template.spec.containers").([]any)[0].(map[string]any)
+				set(c, "securityContext.privileged", true)
+			})},
+		{"host network without a reason", "privilege-no-host-namespaces",
+			mutate("kubernetes:apps/v1:Deployment", "realtime-graphql-gateway", func(r *rules.Resource) {
+				set(r.Props, "spec.template.spec.hostNetwork", true)
+			})},
+		{"log group kept forever", "retention-log-groups",
+			mutate("aws:cloudwatch/logGroup:LogGroup", "bac-prod-us-east-1-flow-logs", func(r *rules.Resource) { delete(r.Props, "retentionInDays") })},
+		{"no audit logs", "audit-eks-control-plane-logs",
+			mutate("eks:index:Cluster", "", func(r *rules.Resource) { r.Props["enabledClusterLogTypes"] = []any{"api", "authenticator"} })},
+		{"public API open to the internet", "network-eks-endpoint",
+			mutate("eks:index:Cluster", "", func(r *rules.Resource) { r.Props["publicAccessCidrs"] = []any{"0.0.0.0/0"} })},
+		{"service namespace without default deny", "network-namespace-isolation",
+			mutate("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mesh-erp-default-deny", func(r *rules.Resource) {
+				set(r.Props, "spec.ingress", []any{map[string]any{}})
+			})},
+		{"gateway allowing TLS 1.2", "tls-gateway-tls13-only",
+			mutate("kubernetes:helm.sh/v3:Release", "gateway-kong", func(r *rules.Resource) { set(r.Props, "values.env.ssl_protocols", "TLSv1.2 TLSv1.3") })},
+		{"wildcard CORS with credentials", "tls-cors-no-wildcard-with-credentials",
+			mutate("kubernetes:configuration.konghq.com/v1:KongClusterPlugin", "gateway-cors-global", func(r *rules.Resource) {
+				set(r.Props, "config.origins", []any{"*"})
+			})},
+		{"route without rate limit", "gateway-rate-limited-routes",
+			mutate("kubernetes:networking.k8s.io/v1:Ingress", "gateway-erp", func(r *rules.Resource) {
+				set(r.Props, "metadata.annotations", map[string]any{"konghq.com/plugins": "jwt-auth,cors-global"})
+			})},
+		{"short passwords", "identity-password-length",
+			mutate("keycloak:index/realm:Realm", "", func(r *rules.Resource) { r.Props["passwordPolicy"] = "length(8) and digits(1)" })},
+		{"no brute-force protection", "identity-brute-force",
+			mutate("keycloak:index/realm:Realm", "", func(r *rules.Resource) { delete(r.Props, "securityDefenses") })},
+		{"hour-long access tokens", "identity-token-lifetime",
+			mutate("keycloak:index/realm:Realm", "", func(r *rules.Resource) { r.Props["accessTokenLifespan"] = "1h" })},
+		{"no OTP policy", "identity-otp",
+			mutate("keycloak:index/realm:Realm", "", func(r *rules.Resource) { delete(r.Props, "otpPolicy") })},
+		{"password grant on the API client", "identity-no-implicit-or-password-grant",
+			mutate("keycloak:openid/client:Client", "", func(r *rules.Resource) { r.Props["directAccessGrantsEnabled"] = true })},
+		{"exportable transit key", "vault-keys-never-leave",
+			mutate("vault:transit/secretBackendKey:SecretBackendKey", "secrets-pii-encryption", func(r *rules.Resource) { r.Props["exportable"] = true })},
+		{"quarterly key rotation", "vault-key-rotation",
+			mutate("vault:transit/secretBackendKey:SecretBackendKey", "secrets-database-encryption", func(r *rules.Resource) { r.Props["autoRotatePeriod"] = 7776000.0 })},
+		{"latest image", "supply-chain-pinned-images",
+			mutate("kubernetes:apps/v1:DaemonSet", "", func(r *rules.Resource) {
+				c := r.Get("spec.template.spec.containers").([]any)[0].(map[string]any)
+				c["image"] = "wazuh/wazuh-agent:latest"
+			})},
+		{"floating chart version", "supply-chain-pinned-charts",
+			mutate("kubernetes:helm.sh/v3:Release", "gitops-argocd", func(r *rules.Resource) { r.Props["version"] = "8.x" })},
+		{"container without limits", "operability-requests-and-limits",
+			mutate("kubernetes:apps/v1:Deployment", "identity-keycloak", func(r *rules.Resource) {
+				c := r.Get("spec.template.spec.containers").([]any)[0].(map[string]any)
+				delete(c, "resources")
+			})},
+		{"untagged VPC without provider defaults", "operability-required-tags",
+			mutate("aws:ec2/vpc:Vpc", "", func(r *rules.Resource) { delete(r.Props, "tags"); r.ProviderProps = nil })},
+		{"mesh removed", "mtls-strict-mesh-wide", drop("kubernetes:security.istio.io/v1:PeerAuthentication")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := rules.Evaluate(tt.change(prodResources(t)), nil)
+			failed := map[string]bool{}
+			for _, v := range res.Mandatory() {
+				failed[v.Rule.Name] = true
+			}
+			want := strings.Split(tt.rule, "+")
+			for _, w := range want {
+				if !failed[w] {
+					t.Errorf("rule %s did not fail", w)
+				}
+			}
+			if len(failed) != len(want) {
+				t.Errorf("failed rules = %v, want only %v", failed, want)
+			}
+		})
+	}
+}
+
+// writeProject copies the repo's Pulumi.yaml into a temp dir with one stack file.
+func writeProject(t *testing.T, stack, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range map[string]string{"Pulumi.yaml": "name: bac\nruntime: go\n", "Pulumi." + stack + ".yaml": body} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestGateBlocksBadConfigThatValidationAllows: configurations that are valid
+// stack config but not compliant are stopped by the gate (exit 1), naming
+// the rule, unless policy config downgrades the rule.
+func TestGateBlocksBadConfigThatValidationAllows(t *testing.T) {
+	staging := "config:\n  bac:environment: staging\n  bac:region: eu-west-1\n  bac:network: {cidr: 10.120.0.0/16}\n"
+	tests := []struct {
+		name, extra, rule string
+	}{
+		{"staging API open to the internet", "  bac:cluster: {publicAccessCidrs: [0.0.0.0/0]}\n", "network-eks-endpoint"},
+		{"mesh switched off", "  bac:cluster: {publicAccessCidrs: [198.51.100.10/32]}\n  bac:mesh: {enabled: false}\n  bac:gitops: {enabled: true}\n", "mtls-strict-mesh-wide"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeProject(t, "staging-eu-west-1", staging+tt.extra)
+			code, out, errOut := runPlan(t, "plan", "--dir", dir)
+			if code != 1 || !strings.Contains(errOut, "rule: "+tt.rule) || !strings.Contains(errOut, "remediation:") ||
+				!strings.Contains(errOut, "controls: SOC 2") {
+				t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+			}
+			if !strings.Contains(out, "Stack staging-eu-west-1") {
+				t.Error("the plan must still be printed with the violations")
+			}
+		})
+	}
+	dir := writeProject(t, "staging-eu-west-1", staging+tests[0].extra)
+	config := filepath.Join(dir, "policy.json")
+	if err := os.WriteFile(config, []byte(`{"network-eks-endpoint": {"enforcementLevel": "advisory"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runPlan(t, "plan", "--dir", dir, "--policy-config", config)
+	if code != 0 || !strings.Contains(errOut, "warning: stack staging-eu-west-1: advisory rule") {
+		t.Fatalf("advisory override: exit %d, stderr:\n%s", code, errOut)
+	}
+	if err := os.WriteFile(config, []byte(`{"no-such-rule": "advisory"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runPlan(t, "plan", "--dir", dir, "--policy-config", config); code != 2 || !strings.Contains(errOut, `no rule "no-such-rule"`) {
+		t.Fatalf("bad policy config: exit %d, stderr:\n%s", code, errOut)
+	}
+}
