@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -234,5 +235,17 @@ func TestPackBuilds(t *testing.T) {
 	}
 	if pack.Name() != PackName || len(pack.Policies()) != len(All())-1 { // manual rules are not policies
 		t.Fatalf("pack %s has %d policies", pack.Name(), len(pack.Policies()))
+	}
+}
+
+func TestReadmeListsEveryRule(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range All() {
+		if !strings.Contains(string(raw), "| `"+r.Name+"` | "+r.Description+" |") {
+			t.Errorf("README's rule table lacks %s with its description", r.Name)
+		}
 	}
 }
