@@ -1,27 +1,37 @@
 # BAC Platform infrastructure. The two commands a fresh clone needs:
-#   make plan   offline plan + checks of every stack (no cloud credentials)
-#   make test   vet and the whole test suite
+#   make plan   offline plan + compliance gate of every stack (no cloud credentials)
+#   make test   lint and the whole test suite
 GO ?= go
 # pulumi-keycloak's checksum-database lookup fails; go.sum pins its hashes.
 export GONOSUMDB := github.com/pulumi/pulumi-keycloak
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: plan plan-json test lint fmt deps
+.PHONY: deps plan plan-json report lint test test-integration fmt
 
 deps: ## download the pinned modules
 	$(GO) mod download
 
-plan: deps ## plan every stack offline with the real program and stack files
+plan: deps ## plan every stack offline with the real program and stack files, then run the compliance gate
 	$(GO) run ./cmd/bacplan plan
 
 plan-json: deps ## the same, as pulumi preview --json
 	$(GO) run ./cmd/bacplan plan --json
 
-lint: ## gofmt and go vet
+report: deps ## compliance reports (Markdown, JSON, Prometheus) for every AWS stack into ./compliance
+	for stack in prod-us-east-1 prod-eu-west-1 staging-us-east-1 staging-eu-west-1; do \
+		$(GO) run ./cmd/bacplan report --stack $$stack --out compliance || exit 1; done
+
+lint: deps ## gofmt, go vet (including the integration suite) and actionlint on the workflows
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./test/integration/...
+	$(GO) run $(ACTIONLINT)
 
-test: deps lint ## vet and every test
+test: lint ## lint and every test
 	$(GO) test -count=1 ./...
+
+test-integration: deps ## deploy, verify and destroy an ephemeral stack (needs AWS credentials; skips without)
+	$(GO) test -count=1 -tags integration -timeout 170m -v ./test/integration/...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
