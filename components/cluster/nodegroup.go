@@ -63,6 +63,7 @@ func (b builder) nodeGroup(key string, pool NodePool, cluster *eks.Cluster, role
 	}
 	group, err := eks.NewManagedNodeGroup(b.ctx, name, &eks.ManagedNodeGroupArgs{
 		Cluster:       cluster,
+		ClusterName:   pulumi.String(b.args.Name),
 		NodeGroupName: pulumi.String(pool.NodeGroupName),
 		NodeRole:      role,
 		SubnetIds:     b.args.PrivateSubnetIDs,

@@ -95,7 +95,7 @@ func (m *Mocks) Find(typ, name string) (Resource, bool) {
 
 // NewResource answers a registration with realistic outputs and records it.
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	id, computed := m.outputs(args.TypeToken, args.Name, args.Inputs, args.Custom)
+	id, computed := Outputs(m.region, args.TypeToken, args.Name, args.Inputs, args.Custom)
 	state := args.Inputs.Copy()
 	for k, v := range computed {
 		state[k] = v
@@ -170,8 +170,11 @@ func inputString(inputs resource.PropertyMap, key string) string {
 	return ""
 }
 
-// outputs returns the physical ID and computed outputs for a resource type.
-func (m *Mocks) outputs(typ, name string, inputs resource.PropertyMap, custom bool) (string, resource.PropertyMap) {
+// Outputs returns the physical ID and the outputs a provider computes for a
+// resource of type typ in region: the generator the mock engine and the
+// simulated providers of the engine tests share, so both agree.
+func Outputs(region, typ, name string, inputs resource.PropertyMap, custom bool) (string, resource.PropertyMap) {
+	m := &Mocks{region: region}
 	out := resource.PropertyMap{}
 	arn := func(service, resourcePart string) resource.PropertyValue {
 		return str(fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, m.region, AccountID, resourcePart))

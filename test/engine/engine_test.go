@@ -1,0 +1,338 @@
+// Package engine drives every stack file through the real Pulumi engine
+// (the pulumi CLI built by `make tools`, the Automation API, a file
+// backend) against the simulated providers of package simulate.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bac-platform/infra/stacks"
+	"github.com/bac-platform/infra/test/engine/simulate"
+	"github.com/bac-platform/infra/test/mocks"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+const repoRoot = "../.."
+
+// engineStack is one stack file deployed through the real engine.
+type engineStack struct {
+	name    string
+	stack   auto.Stack
+	sims    *simulate.Set
+	secrets map[string]string
+}
+
+// pulumiCLI is the CLI `make tools` builds; the suite needs it.
+func pulumiCLI(t *testing.T) auto.PulumiCommand {
+	t.Helper()
+	root, _ := filepath.Abs(repoRoot)
+	if _, err := os.Stat(filepath.Join(root, "bin", "pulumi")); err != nil {
+		t.Fatalf("bin/pulumi is missing: run `make tools` first (make test does)")
+	}
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
+	if err != nil {
+		t.Fatalf("pulumi CLI: %v", err)
+	}
+	return cmd
+}
+
+// newStack creates the stack in a fresh file backend, with the stack file's
+// config and a real value for every secret the stack needs.
+func newStack(t *testing.T, ctx context.Context, name string) *engineStack {
+	t.Helper()
+	project, err := stacks.ProjectName(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, err := stacks.ReadStackFile(repoRoot, project, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := stacks.Parse(sf.Values, sf.SecretKeys)
+	region := cfg.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	sims, err := simulate.Start(region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sims.Stop)
+
+	dir := t.TempDir()
+	for _, f := range []string{"Pulumi.yaml", "Pulumi." + name + ".yaml"} {
+		raw, err := os.ReadFile(filepath.Join(repoRoot, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{
+		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(dir, "state"),
+		"PULUMI_CONFIG_PASSPHRASE": "engine-test-passphrase",
+		"PULUMI_DEBUG_PROVIDERS":   sims.DebugProviders(),
+		"PULUMI_HOME":              filepath.Join(dir, "home"),
+		"PULUMI_SKIP_UPDATE_CHECK": "true",
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stack, err := auto.UpsertStackInlineSource(ctx, name, project, stacks.Program,
+		auto.WorkDir(dir), auto.Pulumi(pulumiCLI(t)), auto.EnvVars(env), auto.SecretsProvider("passphrase"))
+	if err != nil {
+		t.Fatalf("stack %s: %v", name, err)
+	}
+	es := &engineStack{name: name, stack: stack, sims: sims, secrets: map[string]string{}}
+	for _, path := range cfg.RequiredSecrets() {
+		value := "engine-secret-" + strings.NewReplacer(":", "-", ".", "-").Replace(path)
+		if path == stacks.KubeconfigPath {
+			value = mocks.Kubeconfig("bac-local", "https://127.0.0.1:6443", "local")
+		}
+		es.secrets[path] = value
+		if err := stack.SetConfigWithOptions(ctx, path, auto.ConfigValue{Value: value, Secret: true},
+			&auto.ConfigOptions{Path: strings.Contains(path, ".")}); err != nil {
+			t.Fatalf("config %s: %v", path, err)
+		}
+	}
+	return es
+}
+
+// offlineURNs are the URNs the offline plan lists for a stack.
+func offlineURNs(t *testing.T, name string) map[string]string {
+	t.Helper()
+	project, _ := stacks.ProjectName(repoRoot)
+	sf, _ := stacks.ReadStackFile(repoRoot, project, name)
+	draft, _ := stacks.Parse(sf.Values, sf.SecretKeys)
+	sf, _ = stacks.WithPlaceholders(sf, draft)
+	cfg, _ := stacks.Parse(sf.Values, sf.SecretKeys)
+	m, err := mocks.RunStack(stacks.Program, project, cfg.Region, sf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	urns := map[string]string{}
+	for _, r := range m.Resources() {
+		urns[r.URN] = r.Type
+	}
+	return urns
+}
+
+// exported returns the stack's deployment as JSON and its resources by URN.
+func exported(t *testing.T, ctx context.Context, s auto.Stack) (string, map[string]apitype.ResourceV3) {
+	t.Helper()
+	dep, err := s.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d apitype.DeploymentV3
+	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
+		t.Fatal(err)
+	}
+	byURN := map[string]apitype.ResourceV3{}
+	for _, r := range d.Resources {
+		byURN[string(r.URN)] = r
+	}
+	return string(dep.Deployment), byURN
+}
+
+// Timings collects the figures make bench-engine prints.
+type timing struct {
+	stack                string
+	resources            int
+	up, preview, offline time.Duration
+}
+
+func TestEveryStackThroughTheEngine(t *testing.T) {
+	names, err := stacks.StackNames(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var timings []timing
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			start := time.Now()
+			want := offlineURNs(t, name)
+			offline := time.Since(start)
+
+			es := newStack(t, ctx, name)
+			start = time.Now()
+			up, err := es.stack.Up(ctx, optup.SuppressProgress())
+			upTime := time.Since(start)
+			if err != nil {
+				t.Fatalf("up: %v", err)
+			}
+			state, resources := exported(t, ctx, es.stack)
+
+			// Every resource the offline plan listed exists under the same URN;
+			// the only extras are the children the eks provider creates.
+			for urn, typ := range want {
+				if _, ok := resources[urn]; !ok {
+					t.Errorf("offline plan lists %s %s; the engine created no such URN", typ, urn)
+				}
+			}
+			for urn, r := range resources {
+				if _, ok := want[urn]; !ok && string(r.Type) != "pulumi:pulumi:Stack" &&
+					!strings.HasPrefix(string(r.Type), "pulumi:providers:") && !strings.Contains(string(r.Parent), "eks:index:") {
+					t.Errorf("the engine created %s, which the offline plan does not list", urn)
+				}
+			}
+
+			// Idempotent: a second preview changes nothing.
+			start = time.Now()
+			pre, err := es.stack.Preview(ctx, optpreview.ExpectNoChanges())
+			previewTime := time.Since(start)
+			if err != nil {
+				t.Fatalf("second preview is not empty: %v", err)
+			}
+			for op, n := range pre.ChangeSummary {
+				if op != apitype.OpSame && n > 0 {
+					t.Errorf("second preview: %d %s", n, op)
+				}
+			}
+
+			// Secrets stay secret in the state.
+			for path, value := range es.secrets {
+				if strings.Contains(state, value) || (path == stacks.KubeconfigPath && strings.Contains(state, "127.0.0.1:6443")) {
+					t.Errorf("stack export holds the plaintext of %s", path)
+				}
+			}
+			if name != "local" {
+				for _, k := range []string{"kubeconfig", "oidcProviderArn", "clusterName", "vpcId", "privateSubnetIds", "nodePoolNames"} {
+					if _, ok := up.Outputs[k]; !ok {
+						t.Errorf("output %s missing", k)
+					}
+				}
+				if !up.Outputs["kubeconfig"].Secret {
+					t.Error("the kubeconfig output must be secret")
+				}
+			}
+			timings = append(timings, timing{name, len(resources), upTime, previewTime, offline})
+		})
+	}
+	if len(timings) > 0 {
+		var b strings.Builder
+		b.WriteString("bench: stack              resources  engine-up  engine-preview  offline-plan\n")
+		for _, tm := range timings {
+			fmt.Fprintf(&b, "bench: %-18s %9d  %9s  %14s  %12s\n", tm.stack, tm.resources,
+				tm.up.Round(10*time.Millisecond), tm.preview.Round(10*time.Millisecond), tm.offline.Round(10*time.Millisecond))
+		}
+		t.Log("\n" + b.String())
+		if out := os.Getenv("BENCH_ENGINE_OUT"); out != "" {
+			_ = os.WriteFile(out, []byte(b.String()), 0o644)
+		}
+	}
+}
+
+// TestChangesDriftAndProtection: in-place updates, replacements, drift and
+// the protected resources, on the production stack.
+func TestChangesDriftAndProtection(t *testing.T) {
+	ctx := context.Background()
+	es := newStack(t, ctx, "prod-us-east-1")
+	if _, err := es.stack.Up(ctx, optup.SuppressProgress()); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	setPath := func(path, value string) {
+		t.Helper()
+		if err := es.stack.SetConfigWithOptions(ctx, path, auto.ConfigValue{Value: value}, &auto.ConfigOptions{Path: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("desired size is an in-place update", func(t *testing.T) {
+		setPath("bac:cluster.nodePools.general.desiredSize", "31")
+		defer setPath("bac:cluster.nodePools.general.desiredSize", "30")
+		pre, err := es.stack.Preview(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pre.ChangeSummary[apitype.OpUpdate] != 1 || pre.ChangeSummary[apitype.OpReplace] != 0 {
+			t.Fatalf("change summary %v, want one update and no replace", pre.ChangeSummary)
+		}
+	})
+
+	t.Run("instance type is a replacement", func(t *testing.T) {
+		setPath("bac:cluster.nodePools.compute.instanceTypes[0]", "c7i.4xlarge")
+		defer setPath("bac:cluster.nodePools.compute.instanceTypes[0]", "c6i.4xlarge")
+		pre, err := es.stack.Preview(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pre.ChangeSummary[apitype.OpReplace] != 1 {
+			t.Fatalf("change summary %v, want the node group replaced", pre.ChangeSummary)
+		}
+	})
+
+	t.Run("drift is detected", func(t *testing.T) {
+		if _, err := es.stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.Refresh()); err != nil {
+			t.Fatalf("before drift: %v", err)
+		}
+		_, resources := exported(t, ctx, es.stack)
+		var vpc string
+		for urn, r := range resources {
+			if r.Type == "aws:ec2/vpc:Vpc" {
+				vpc = urn
+			}
+		}
+		if err := es.sims.Drift(vpc, "enableDnsHostnames", resource.NewProperty(false)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := es.stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.Refresh()); err == nil {
+			t.Fatal("preview --refresh --expect-no-changes passed although the VPC drifted")
+		}
+		refresh, err := es.stack.PreviewRefresh(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if refresh.ChangeSummary[apitype.OpUpdate] < 1 {
+			t.Fatalf("refresh --preview-only summary %v, want the drifted VPC", refresh.ChangeSummary)
+		}
+		if _, err := es.stack.Refresh(ctx, optrefresh.SuppressProgress()); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("destroy is blocked by the protected resources", func(t *testing.T) {
+		_, err := es.stack.Destroy(ctx, optdestroy.SuppressProgress())
+		if err == nil {
+			t.Fatal("destroy succeeded over protected resources")
+		}
+		_, resources := exported(t, ctx, es.stack)
+		var protected []string
+		for urn, r := range resources {
+			if r.Protect {
+				protected = append(protected, urn)
+			}
+		}
+		sort.Strings(protected)
+		for _, want := range []string{"aws:kms/key:Key::bac-prod-us-east-1-secrets", "SecretBackendKey::secrets-database-encryption",
+			"SecretBackendKey::secrets-pii-encryption", "keycloak:index/realm:Realm::identity-realm"} {
+			found := false
+			for _, urn := range protected {
+				found = found || strings.HasSuffix(urn, want)
+			}
+			if !found {
+				t.Errorf("%s is not protected after the failed destroy (protected: %v)", want, protected)
+			}
+			name := want[strings.LastIndex(want, "::")+2:]
+			if !strings.Contains(err.Error(), name) {
+				t.Errorf("the destroy error does not name %s", name)
+			}
+		}
+	})
+}
