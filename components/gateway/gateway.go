@@ -51,16 +51,7 @@ func NewGateway(ctx *pulumi.Context, name string, args Args, svcs []services.Ser
 	}
 	parent := pulumi.Parent(g)
 
-	release, err := helmv3.NewRelease(ctx, name+"-kong", &helmv3.ReleaseArgs{
-		Name:           pulumi.String("kong"),
-		Namespace:      pulumi.String(args.Namespace),
-		Chart:          pulumi.String(args.Chart.Name),
-		Version:        pulumi.String(args.Chart.Version),
-		RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(args.Chart.Repository)},
-		Values:         pulumi.ToMap(helmValues(args)),
-		Atomic:         pulumi.Bool(true),
-		Timeout:        pulumi.Int(900),
-	}, parent)
+	release, err := kube.HelmRelease(ctx, name+"-kong", "kong", args.Namespace, args.Chart, helmValues(args), parent)
 	if err != nil {
 		return nil, fmt.Errorf("kong release: %w", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/bac-platform/infra/components/validate"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
-	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 )
@@ -140,16 +139,7 @@ func NewGitOps(ctx *pulumi.Context, name string, args Args, svcs []services.Serv
 		return nil, err
 	}
 	parent := pulumi.Parent(g)
-	release, err := helmv3.NewRelease(ctx, name+"-argocd", &helmv3.ReleaseArgs{
-		Name:           pulumi.String("argocd"),
-		Namespace:      pulumi.String(args.Namespace),
-		Chart:          pulumi.String(args.Chart.Name),
-		Version:        pulumi.String(args.Chart.Version),
-		RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(args.Chart.Repository)},
-		Values:         pulumi.ToMap(helmValues(args)),
-		Atomic:         pulumi.Bool(true),
-		Timeout:        pulumi.Int(900),
-	}, parent)
+	release, err := kube.HelmRelease(ctx, name+"-argocd", "argocd", args.Namespace, args.Chart, helmValues(args), parent)
 	if err != nil {
 		return nil, fmt.Errorf("argocd release: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bac-platform/infra/components/validate"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -183,4 +184,22 @@ var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 // ServiceHost is the in-cluster DNS name of a Service.
 func ServiceHost(service, namespace string) string {
 	return fmt.Sprintf("%s.%s.svc.cluster.local", service, namespace)
+}
+
+// HelmRelease installs a pinned chart as a Helm release in namespace,
+// atomically (a failed install rolls back) and with a generous timeout for
+// charts that wait on load balancers.
+func HelmRelease(ctx *pulumi.Context, name, release, namespace string, chart Chart, values map[string]any,
+	opts ...pulumi.ResourceOption,
+) (*helmv3.Release, error) {
+	return helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
+		Name:           pulumi.String(release),
+		Namespace:      pulumi.String(namespace),
+		Chart:          pulumi.String(chart.Name),
+		Version:        pulumi.String(chart.Version),
+		RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(chart.Repository)},
+		Values:         pulumi.ToMap(values),
+		Atomic:         pulumi.Bool(true),
+		Timeout:        pulumi.Int(900),
+	}, opts...)
 }

@@ -110,12 +110,9 @@ func NewMesh(ctx *pulumi.Context, name string, args Args, svcs []services.Servic
 	}
 	parent := pulumi.Parent(m)
 	release := func(chart string, values map[string]any, deps []pulumi.Resource) (*helmv3.Release, error) {
-		return helmv3.NewRelease(ctx, name+"-"+chart, &helmv3.ReleaseArgs{
-			Name: pulumi.String("istio-" + chart), Namespace: pulumi.String("istio-system"),
-			Chart: pulumi.String(chart), Version: pulumi.String(args.Chart.Version),
-			RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(args.Chart.Repository)},
-			Values:         pulumi.ToMap(values), Atomic: pulumi.Bool(true),
-		}, parent, pulumi.DependsOn(deps))
+		c := args.Chart
+		c.Name = chart // base and istiod share the repository and version
+		return kube.HelmRelease(ctx, name+"-"+chart, "istio-"+chart, "istio-system", c, values, parent, pulumi.DependsOn(deps))
 	}
 	base, err := release("base", map[string]any{"defaultRevision": "default"}, nil)
 	if err != nil {

@@ -211,42 +211,37 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 
 // Create assigns a stable ID and the generator's outputs, and stores them.
 func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	inputs, err := unmarshal(req.GetProperties())
-	if err != nil {
-		return nil, err
-	}
-	urn := resource.URN(req.GetUrn())
-	id, outs := p.outputs(urn, inputs)
-	if !req.GetPreview() {
-		p.mu.Lock()
-		p.state[string(urn)] = record{inputs: inputs.Copy(), outputs: outs.Copy()}
-		p.mu.Unlock()
-	}
-	props, err := marshal(outs)
+	id, props, err := p.apply(req.GetUrn(), req.GetProperties(), req.GetPreview())
 	if err != nil {
 		return nil, err
 	}
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
 }
 
-// Update recomputes the outputs for the new inputs, keeping the ID.
+// Update recomputes the outputs for the new inputs; the ID is stable.
 func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	inputs, err := unmarshal(req.GetNews())
-	if err != nil {
-		return nil, err
-	}
-	urn := resource.URN(req.GetUrn())
-	_, outs := p.outputs(urn, inputs)
-	if !req.GetPreview() {
-		p.mu.Lock()
-		p.state[string(urn)] = record{inputs: inputs.Copy(), outputs: outs.Copy()}
-		p.mu.Unlock()
-	}
-	props, err := marshal(outs)
+	_, props, err := p.apply(req.GetUrn(), req.GetNews(), req.GetPreview())
 	if err != nil {
 		return nil, err
 	}
 	return &pulumirpc.UpdateResponse{Properties: props}, nil
+}
+
+// apply computes a resource's outputs for its inputs and, unless previewing,
+// stores both as the simulated cloud's copy.
+func (p *Provider) apply(urnText string, properties *structpb.Struct, preview bool) (string, *structpb.Struct, error) {
+	inputs, err := unmarshal(properties)
+	if err != nil {
+		return "", nil, err
+	}
+	id, outs := p.outputs(resource.URN(urnText), inputs)
+	if !preview {
+		p.mu.Lock()
+		p.state[urnText] = record{inputs: inputs.Copy(), outputs: outs.Copy()}
+		p.mu.Unlock()
+	}
+	props, err := marshal(outs)
+	return id, props, err
 }
 
 // Read returns what the "cloud" holds, including drift; nothing when gone.
