@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bac-platform/infra/policies/rules"
 	"github.com/bac-platform/infra/stacks"
 	"github.com/bac-platform/infra/test/engine/simulate"
 	"github.com/bac-platform/infra/test/mocks"
@@ -150,6 +151,55 @@ func exported(t *testing.T, ctx context.Context, s auto.Stack) (string, map[stri
 	return string(dep.Deployment), byURN
 }
 
+// ruleResources converts the engine's state for the compliance rules:
+// secrets (shown by the Automation API's export) become "[secret]", and
+// each resource gets its provider's inputs.
+func ruleResources(resources map[string]apitype.ResourceV3) []rules.Resource {
+	providers := map[string]map[string]any{}
+	for urn, r := range resources {
+		if strings.HasPrefix(string(r.Type), "pulumi:providers:") {
+			providers[urn+"::"+string(r.ID)] = masked(r.Inputs).(map[string]any)
+		}
+	}
+	var out []rules.Resource
+	for urn, r := range resources {
+		if !r.Custom && len(r.Inputs) == 0 {
+			// Remote components keep only outputs in state; a preview's
+			// analyzer sees their inputs, and their children are here.
+			continue
+		}
+		out = append(out, rules.Resource{URN: urn, Type: string(r.Type), Parent: string(r.Parent),
+			Props: masked(r.Inputs).(map[string]any), ProviderProps: providers[r.Provider]})
+	}
+	return out
+}
+
+// secretSig marks a secret value in the engine's serialized state.
+const secretSig = "4dabf18193072939515e22adb298388d"
+
+func masked(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		if _, ok := t[secretSig]; ok {
+			return stacks.SecretPlaceholder
+		}
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = masked(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = masked(e)
+		}
+		return out
+	case nil:
+		return map[string]any{}
+	}
+	return v
+}
+
 // encryptedExport is `pulumi stack export` as an operator runs it (the
 // Automation API's Export adds --show-secrets).
 func encryptedExport(t *testing.T, ctx context.Context, s auto.Stack) string {
@@ -164,6 +214,15 @@ func encryptedExport(t *testing.T, ctx context.Context, s auto.Stack) string {
 		t.Fatalf("stack export: %v %s", err, stderr)
 	}
 	return stdout
+}
+
+func containsSuffix(list []string, suffix string) bool {
+	for _, s := range list {
+		if strings.HasSuffix(s, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 // Timings collects the figures make bench-engine prints.
@@ -207,6 +266,20 @@ func TestEveryStackThroughTheEngine(t *testing.T) {
 				if _, ok := want[urn]; !ok && string(r.Type) != "pulumi:pulumi:Stack" &&
 					!strings.HasPrefix(string(r.Type), "pulumi:providers:") && !strings.Contains(string(r.Parent), "eks:index:") {
 					t.Errorf("the engine created %s, which the offline plan does not list", urn)
+				}
+			}
+
+			// The compliance rules pass the stack as the real engine holds it,
+			// including the children the eks provider created.
+			result := rules.Evaluate(ruleResources(resources), nil)
+			for _, v := range result.Mandatory() {
+				t.Errorf("engine state: %s", v.Format())
+			}
+			if name != "local" {
+				for _, o := range result.Outcomes {
+					if o.Rule.Name == "encryption-eks-secrets" && !containsSuffix(o.Evidence, "-eksCluster") {
+						t.Errorf("rule %s never saw the aws:eks/cluster:Cluster child: %v", o.Rule.Name, o.Evidence)
+					}
 				}
 			}
 
