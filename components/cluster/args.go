@@ -173,13 +173,12 @@ var taintEffects = map[string]string{
 }
 
 var (
-	versionPattern   = regexp.MustCompile(`^1\.(\d+)$`)
-	clusterName      = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
-	roleARN          = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
-	instanceType     = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
-	volumeTypes      = []string{"gp3", "gp2", "io1", "io2"}
-	amiTypes         = []string{AMITypeStandard, AMITypeNvidia, "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NEURON", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64_NVIDIA"}
-	logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+	versionPattern = regexp.MustCompile(`^1\.(\d+)$`)
+	clusterName    = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
+	roleARN        = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
+	instanceType   = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	volumeTypes    = []string{"gp3", "gp2", "io1", "io2"}
+	amiTypes       = []string{AMITypeStandard, AMITypeNvidia, "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NEURON", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64_NVIDIA"}
 )
 
 // Validate returns every problem in the args; path is the config key (bac:cluster).
@@ -201,9 +200,7 @@ func (a Args) Validate(path string) validate.Problems {
 			ps.Add(fmt.Sprintf("%s.adminRoleArns[%d]", path, i), "%q is not an IAM role ARN", arn)
 		}
 	}
-	if !slices.Contains(logRetentionDays, a.LogRetentionDays) {
-		ps.Add(path+".logRetentionDays", "%d is not a CloudWatch Logs retention period", a.LogRetentionDays)
-	}
+	validate.Retention(&ps, path+".logRetentionDays", a.LogRetentionDays)
 	for name := range a.AddonVersions {
 		if !slices.Contains(Addons, name) {
 			ps.Add(path+".addonVersions."+name, "unknown add-on; the cluster runs %s", strings.Join(Addons, ", "))

@@ -4,8 +4,8 @@
 package identity
 
 import (
-	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/bac-platform/infra/components/kube"
@@ -186,7 +186,7 @@ func (a Args) Validate(path string) validate.Problems {
 	if strings.Contains(r.PasswordPolicy, "undefined") {
 		ps.Add(rp+".passwordPolicy", "%q contains \"undefined\"; write notUsername without an argument", r.PasswordPolicy)
 	}
-	if m := minLength.FindStringSubmatch(r.PasswordPolicy); m == nil || atoi(m[1]) < 12 {
+	if m := minLength.FindStringSubmatch(r.PasswordPolicy); m == nil || mustAtoi(m[1]) < 12 {
 		ps.Add(rp+".passwordPolicy", "must require length(12) or more")
 	}
 	if r.OTP.Type != "totp" && r.OTP.Type != "hotp" {
@@ -212,8 +212,8 @@ func (a Args) Validate(path string) validate.Problems {
 	return ps
 }
 
-func atoi(s string) int {
-	n := 0
-	fmt.Sscan(s, &n)
+// mustAtoi converts digits the regexp already matched.
+func mustAtoi(s string) int {
+	n, _ := strconv.Atoi(s)
 	return n
 }

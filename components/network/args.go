@@ -60,13 +60,6 @@ func DefaultArgs(region string) Args {
 	}
 }
 
-// CloudWatch Logs accepts only these retention periods (days).
-var validRetentionDays = map[int]bool{
-	1: true, 3: true, 5: true, 7: true, 14: true, 30: true, 60: true, 90: true, 120: true,
-	150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true,
-	2192: true, 2557: true, 2922: true, 3288: true, 3653: true,
-}
-
 // Validate returns every problem in the args; path is the config key (bac:network).
 func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
@@ -93,9 +86,7 @@ func (a Args) Validate(path string) validate.Problems {
 	if a.NATGateways != NATPerAZ && a.NATGateways != NATSingle {
 		ps.Add(path+".natGateways", "%q is not one of %q, %q", a.NATGateways, NATPerAZ, NATSingle)
 	}
-	if !validRetentionDays[a.FlowLogRetentionDays] {
-		ps.Add(path+".flowLogRetentionDays", "%d is not a CloudWatch Logs retention period (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, ... 3653)", a.FlowLogRetentionDays)
-	}
+	validate.Retention(&ps, path+".flowLogRetentionDays", a.FlowLogRetentionDays)
 	return ps
 }
 

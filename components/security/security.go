@@ -5,6 +5,7 @@ package security
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/bac-platform/infra/components/kube"
 	"github.com/bac-platform/infra/components/validate"
@@ -65,29 +66,13 @@ func (a Args) Validate(path string) validate.Problems {
 	ps.Extend(a.WazuhImage.Validate(path + ".wazuhImage"))
 	ps.Extend(a.ScanResources.Validate(path + ".scanResources"))
 	ps.Extend(a.WazuhResources.Validate(path + ".wazuhResources"))
-	if len(splitFields(a.Schedule)) != 5 {
+	if len(strings.Fields(a.Schedule)) != 5 {
 		ps.Add(path+".schedule", "%q is not a five-field cron schedule", a.Schedule)
 	}
 	if a.WazuhManager == "" {
 		ps.Add(path+".wazuhManager", "is required")
 	}
 	return ps
-}
-
-func splitFields(s string) []string {
-	var out []string
-	field := ""
-	for _, r := range s + " " {
-		if r == ' ' {
-			if field != "" {
-				out = append(out, field)
-			}
-			field = ""
-			continue
-		}
-		field += string(r)
-	}
-	return out
 }
 
 // Security is the scan and the agent.

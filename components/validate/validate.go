@@ -5,6 +5,7 @@ package validate
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -64,5 +65,13 @@ func CIDR(ps *Problems, path, value string) (netip.Prefix, bool) {
 	return prefix, true
 }
 
-// Overlaps reports whether two prefixes share any address.
-func Overlaps(a, b netip.Prefix) bool { return a.Overlaps(b) }
+// RetentionDays are the retention periods CloudWatch Logs accepts.
+var RetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// Retention records a problem at path when days is not a CloudWatch Logs
+// retention period.
+func Retention(ps *Problems, path string, days int) {
+	if !slices.Contains(RetentionDays, days) {
+		ps.Add(path, "%d is not a CloudWatch Logs retention period (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, ... 3653)", days)
+	}
+}

@@ -174,10 +174,9 @@ func inputString(inputs resource.PropertyMap, key string) string {
 // resource of type typ in region: the generator the mock engine and the
 // simulated providers of the engine tests share, so both agree.
 func Outputs(region, typ, name string, inputs resource.PropertyMap, custom bool) (string, resource.PropertyMap) {
-	m := &Mocks{region: region}
 	out := resource.PropertyMap{}
 	arn := func(service, resourcePart string) resource.PropertyValue {
-		return str(fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, m.region, AccountID, resourcePart))
+		return str(fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, region, AccountID, resourcePart))
 	}
 	prefixed := func(prefix string) string { return prefix + "-" + hexID(typ, name, 17) }
 
@@ -253,10 +252,10 @@ func Outputs(region, typ, name string, inputs resource.PropertyMap, custom bool)
 		}
 		return cluster + ":" + addon, out
 	case typ == "eks:index:Cluster":
-		return "", m.eksClusterOutputs(name, inputs)
+		return "", eksClusterOutputs(region, name, inputs)
 	}
 	if strings.HasPrefix(typ, "kubernetes:") && custom {
-		return m.kubernetesOutputs(typ, name, inputs, out)
+		return kubernetesOutputs(typ, name, inputs, out)
 	}
 	if !custom {
 		return "", out
@@ -266,15 +265,15 @@ func Outputs(region, typ, name string, inputs resource.PropertyMap, custom bool)
 
 // eksClusterOutputs are the outputs of the pulumi-eks Cluster component (a
 // remote component: the mock sees it and its inputs, not its children).
-func (m *Mocks) eksClusterOutputs(name string, inputs resource.PropertyMap) resource.PropertyMap {
+func eksClusterOutputs(region, name string, inputs resource.PropertyMap) resource.PropertyMap {
 	clusterName := inputString(inputs, "name")
 	if clusterName == "" {
 		clusterName = physicalName(name, "eks")
 	}
 	oidcID := strings.ToUpper(hexID("oidc", clusterName, 32))
-	issuer := fmt.Sprintf("oidc.eks.%s.amazonaws.com/id/%s", m.region, oidcID)
-	endpoint := fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", oidcID, m.region)
-	kubeconfig := Kubeconfig(clusterName, endpoint, m.region)
+	issuer := fmt.Sprintf("oidc.eks.%s.amazonaws.com/id/%s", region, oidcID)
+	endpoint := fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", oidcID, region)
+	kubeconfig := Kubeconfig(clusterName, endpoint, region)
 	return resource.PropertyMap{
 		"kubeconfig":             resource.NewObjectProperty(resource.NewPropertyMapFromMap(map[string]any{"clusters": []any{map[string]any{"name": clusterName, "cluster": map[string]any{"server": endpoint}}}})),
 		"kubeconfigJson":         resource.MakeSecret(str(kubeconfig)),
@@ -298,7 +297,7 @@ func Kubeconfig(clusterName, endpoint, region string) string {
 
 // kubernetesOutputs give Kubernetes objects the name the provider would:
 // metadata.name as given, or the auto-name.
-func (m *Mocks) kubernetesOutputs(typ, name string, inputs resource.PropertyMap, out resource.PropertyMap) (string, resource.PropertyMap) {
+func kubernetesOutputs(typ, name string, inputs resource.PropertyMap, out resource.PropertyMap) (string, resource.PropertyMap) {
 	meta := resource.PropertyMap{}
 	if v, ok := inputs["metadata"]; ok && v.IsObject() {
 		meta = v.ObjectValue().Copy()
