@@ -8,7 +8,13 @@ ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 PULUMI_VERSION := v3.274.1
 PULUMI := bin/pulumi
 
-.PHONY: deps tools plan plan-json report lint test test-integration bench-engine fmt
+.PHONY: deps tools plan plan-json report lint test test-unit test-engine test-integration bench-engine bench-test fmt
+
+# The engine suite drives the pulumi CLI (bin/pulumi) and a file backend:
+# it depends on the outside, so it always runs, with the race detector over
+# the simulated providers. Every other package is hermetic and uses the Go
+# test cache: an unchanged package is not re-linked or re-run.
+ENGINE_PKGS := ./test/engine/...
 
 deps: ## download the pinned modules
 	$(GO) mod download
@@ -38,8 +44,16 @@ lint: deps ## gofmt, go vet (including the integration suite) and actionlint on 
 	$(GO) vet -tags integration ./test/integration/...
 	$(GO) run $(ACTIONLINT)
 
-test: lint tools ## lint and every test, including the real-engine suite
-	$(GO) test -count=1 -timeout 45m ./...
+test: lint tools test-unit test-engine ## lint and every test, including the real-engine suite
+
+test-unit: deps ## the hermetic tests (cached when nothing they depend on changed)
+	$(GO) test -timeout 30m $$($(GO) list ./... | grep -v '/test/engine')
+
+test-engine: tools ## the real-engine suite, always run, with -race
+	$(GO) test -race -count=1 -timeout 30m $(ENGINE_PKGS)
+
+bench-test: tools ## time make test warm (nothing changed), after a shared package changed, and cold test cache
+	@tools/bench-test.sh
 
 bench-engine: tools ## engine up/preview wall time per stack beside the offline plan's
 	BENCH_ENGINE_OUT=$(CURDIR)/bench-engine.txt $(GO) test -count=1 -run TestEveryStackThroughTheEngine ./test/engine/ > /dev/null

@@ -12,7 +12,8 @@ import (
 
 	"github.com/bac-platform/infra/policies/rules"
 	"github.com/bac-platform/infra/stacks"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
+	"github.com/bac-platform/infra/stacks/stackfile"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
@@ -73,20 +74,19 @@ func startPack(t *testing.T) pulumirpc.AnalyzerClient {
 // resources as the engine sends them to analyzers.
 func planned(t *testing.T) []*pulumirpc.AnalyzerResource {
 	t.Helper()
-	project, _ := stacks.ProjectName("..")
-	sf, err := stacks.ReadStackFile("..", project, "prod-us-east-1")
+	project, _ := stackfile.ProjectName("..")
+	sf, err := stackfile.Read("..", project, "prod-us-east-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	draft, _ := stacks.Parse(sf.Values, sf.SecretKeys)
-	sf, _ = stacks.WithPlaceholders(sf, draft)
-	m, err := mocks.RunStack(stacks.Program, project, "us-east-1", sf)
+	offline, _ := stacks.PrepareOffline(sf)
+	m, err := mockengine.RunStack(stacks.Program, project, "us-east-1", offline.File)
 	if err != nil {
 		t.Fatal(err)
 	}
 	providers := map[string]*pulumirpc.AnalyzerProviderResource{}
 	var out []*pulumirpc.AnalyzerResource
-	marshal := func(r mocks.Resource) *structpb.Struct {
+	marshal := func(r mockengine.Resource) *structpb.Struct {
 		s, err := plugin.MarshalProperties(r.Inputs, plugin.MarshalOptions{KeepSecrets: true, KeepResources: true})
 		if err != nil {
 			t.Fatal(err)

@@ -4,7 +4,6 @@
 package stacks
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -19,10 +18,10 @@ import (
 	"github.com/bac-platform/infra/components/mesh"
 	"github.com/bac-platform/infra/components/network"
 	"github.com/bac-platform/infra/components/realtime"
-	"github.com/bac-platform/infra/components/secrets"
 	"github.com/bac-platform/infra/components/security"
 	"github.com/bac-platform/infra/components/services"
 	"github.com/bac-platform/infra/components/validate"
+	"github.com/bac-platform/infra/components/vault"
 )
 
 // Namespace is the config namespace of every project setting (bac:cluster, ...).
@@ -40,7 +39,7 @@ const (
 	KeyMesh        = "mesh"
 	KeyRealtime    = "realtime"
 	KeyIdentity    = "identity"
-	KeySecrets     = "secrets"
+	KeyVault       = "vault"
 	KeyGitOps      = "gitops"
 	KeySecurity    = "security"
 	// Secrets: set with `pulumi config set --secret`.
@@ -55,16 +54,14 @@ const (
 	KeyYugabyteVaultPassword = "yugabyteVaultPassword"
 )
 
-// SecretKeys are the top-level keys that must hold encrypted values.
-var SecretKeys = []string{KeyOIDCClientSecret, KeyJWTSecret, KeyKeycloakURL, KeyKeycloakAdminPassword,
-	KeyKeycloakDBPassword, KeyLDAPBindCredential, KeyVaultAddress, KeyVaultToken, KeyYugabyteVaultPassword}
-
 // KubeconfigPath is the nested secret that points a stack at an existing cluster.
 const KubeconfigPath = Namespace + ":" + KeyCluster + ".kubeconfig"
 
 // Keys lists every key the program reads; others in the namespace are mistakes.
-var Keys = append([]string{KeyEnvironment, KeyRegion, KeyNetwork, KeyCluster, KeyTags, KeyServices,
-	KeyGateway, KeyMesh, KeyRealtime, KeyIdentity, KeySecrets, KeyGitOps, KeySecurity}, SecretKeys...)
+func Keys() []string {
+	return append([]string{KeyEnvironment, KeyRegion, KeyNetwork, KeyCluster, KeyTags, KeyServices,
+		KeyGateway, KeyMesh, KeyRealtime, KeyIdentity, KeyVault, KeyGitOps, KeySecurity}, SecretKeys()...)
+}
 
 // Environments.
 const (
@@ -74,8 +71,11 @@ const (
 	Local = "local"
 )
 
-// environmentShort is the environment's part of default resource names.
-var environmentShort = map[string]string{Production: "prod", Staging: "staging", Local: "local"}
+// environmentShort is the environment's part of default resource names
+// ("" for an unknown environment).
+func environmentShort(environment string) string {
+	return map[string]string{Production: "prod", Staging: "staging", Local: "local"}[environment]
+}
 
 // Tags every taggable resource carries, set by the program.
 const (
@@ -103,9 +103,9 @@ type Config struct {
 	Gateway  gateway.Args
 	Mesh     mesh.Args
 	Realtime realtime.Args
-	// Identity, Secrets, GitOps and Security are platform layer II.
+	// Identity, Vault, GitOps and Security are platform layer II.
 	Identity identity.Args
-	Secrets  secrets.Args
+	Vault    vault.Args
 	GitOps   gitops.Args
 	Security security.Args
 }
@@ -113,9 +113,9 @@ type Config struct {
 // Defaults returns the configuration a stack gets when its file names only
 // the environment and region. Component defaults come from the components.
 func Defaults(environment, region string) Config {
-	name := fmt.Sprintf("bac-%s-%s", environmentShort[environment], region)
+	name := fmt.Sprintf("bac-%s-%s", environmentShort(environment), region)
 	if region == "" {
-		name = "bac-" + environmentShort[environment]
+		name = "bac-" + environmentShort(environment)
 	}
 	net := network.DefaultArgs(region)
 	if environment != Production {
@@ -136,7 +136,7 @@ func Defaults(environment, region string) Config {
 		Mesh:        mesh.DefaultArgs(),
 		Realtime:    realtime.DefaultArgs(),
 		Identity:    identity.DefaultArgs(),
-		Secrets:     secrets.DefaultArgs(),
+		Vault:       vault.DefaultArgs(),
 		GitOps:      gitops.DefaultArgs(),
 		Security:    security.DefaultArgs(),
 	}
@@ -156,51 +156,35 @@ func (c Config) ServiceNames() []string {
 	return names
 }
 
-// RequiredSecrets are the secret config paths the enabled components need.
-func (c Config) RequiredSecrets() []string {
-	var keys []string
-	if c.Environment == Local {
-		keys = append(keys, KubeconfigPath)
-	}
-	if c.Gateway.Enabled {
-		keys = append(keys, Namespace+":"+KeyOIDCClientSecret)
-	}
-	if c.Realtime.Enabled {
-		keys = append(keys, Namespace+":"+KeyJWTSecret)
-	}
-	if c.Identity.Enabled {
-		keys = append(keys, Namespace+":"+KeyKeycloakURL, Namespace+":"+KeyKeycloakAdminPassword, Namespace+":"+KeyKeycloakDBPassword)
-		if !c.Gateway.Enabled {
-			keys = append(keys, Namespace+":"+KeyOIDCClientSecret) // the bac-api client's secret
-		}
-		if c.Identity.LDAP.Enabled {
-			keys = append(keys, Namespace+":"+KeyLDAPBindCredential)
-		}
-	}
-	if c.Secrets.Enabled {
-		keys = append(keys, Namespace+":"+KeyVaultAddress, Namespace+":"+KeyVaultToken, Namespace+":"+KeyYugabyteVaultPassword)
-	}
-	return keys
-}
-
 // Parse builds a stack's Config from its config values, keyed by full key
 // ("bac:cluster") with structured values as JSON, as Pulumi passes them to
 // programs; secretKeys are the keys holding secure values. It returns every
-// problem found, each naming its config path.
+// problem found, each naming its config path: Decode's and CheckSecrets'.
 func Parse(values map[string]string, secretKeys []string) (Config, validate.Problems) {
+	cfg, ps := Decode(values)
+	if len(ps) > 0 {
+		return cfg, ps
+	}
+	return cfg, CheckSecrets(cfg, values, secretKeys)
+}
+
+// Decode builds a stack's Config from its config values (as Parse takes
+// them) and validates it; secrets are not checked (see CheckSecrets).
+func Decode(values map[string]string) (Config, validate.Problems) {
 	var ps validate.Problems
 	key := func(k string) string { return Namespace + ":" + k }
+	known := Keys()
 	for k := range values {
 		ns, name, _ := strings.Cut(k, ":")
-		if ns == Namespace && !slices.Contains(Keys, name) {
-			ps.Add(k, "unknown setting; known settings are %s:%s", Namespace, strings.Join(Keys, ", "+Namespace+":"))
+		if ns == Namespace && !slices.Contains(known, name) {
+			ps.Add(k, "unknown setting; known settings are %s:%s", Namespace, strings.Join(known, ", "+Namespace+":"))
 		}
 	}
 	env, region := values[key(KeyEnvironment)], values[key(KeyRegion)]
-	if _, ok := environmentShort[env]; !ok {
+	if environmentShort(env) == "" {
 		ps.Add(key(KeyEnvironment), "%q is not one of %s, %s, %s", env, Production, Staging, Local)
 	}
-	if !slices.Contains(Regions, region) && !(env == Local && region == "") {
+	if !slices.Contains(Regions(), region) && !(env == Local && region == "") {
 		ps.Add(key(KeyRegion), "%q is not a known AWS region", region)
 	}
 	cfg := Defaults(env, region)
@@ -210,7 +194,7 @@ func Parse(values map[string]string, secretKeys []string) (Config, validate.Prob
 	}{
 		{KeyNetwork, &cfg.Network}, {KeyCluster, &cfg.Cluster}, {KeyTags, &cfg.Tags}, {KeyServices, &cfg.Services},
 		{KeyGateway, &cfg.Gateway}, {KeyMesh, &cfg.Mesh}, {KeyRealtime, &cfg.Realtime},
-		{KeyIdentity, &cfg.Identity}, {KeySecrets, &cfg.Secrets}, {KeyGitOps, &cfg.GitOps}, {KeySecurity, &cfg.Security},
+		{KeyIdentity, &cfg.Identity}, {KeyVault, &cfg.Vault}, {KeyGitOps, &cfg.GitOps}, {KeySecurity, &cfg.Security},
 	} {
 		if raw, ok := values[key(part.key)]; ok {
 			ps.Extend(overlay(key(part.key), raw, part.dst))
@@ -219,28 +203,7 @@ func Parse(values map[string]string, secretKeys []string) (Config, validate.Prob
 	if len(ps) > 0 {
 		return cfg, ps
 	}
-	ps.Extend(cfg.Validate())
-	for _, path := range cfg.RequiredSecrets() {
-		topKey, _, _ := strings.Cut(path, ".")
-		if path == KubeconfigPath {
-			if cfg.Cluster.Kubeconfig == "" {
-				ps.Add(path, "is required for the %s environment; set it with: pulumi config set --secret --path %s \"$(kind get kubeconfig)\"", env, path)
-			}
-			continue
-		}
-		if values[topKey] == "" {
-			ps.Add(path, "is required; set it with: pulumi config set --secret %s <value>", path)
-		}
-	}
-	for _, k := range SecretKeys {
-		if path := key(k); values[path] != "" && !slices.Contains(secretKeys, path) {
-			ps.Add(path, "must be encrypted; set it with: pulumi config set --secret %s <value>", path)
-		}
-	}
-	if cfg.Cluster.Kubeconfig != "" && !slices.Contains(secretKeys, key(KeyCluster)) {
-		ps.Add(KubeconfigPath, "must be encrypted; set it with: pulumi config set --secret --path %s <kubeconfig>", KubeconfigPath)
-	}
-	return cfg, ps
+	return cfg, cfg.Validate()
 }
 
 // Validate returns every problem in the configuration, including the
@@ -270,13 +233,16 @@ func (c Config) Validate() validate.Problems {
 		}
 	}
 	ps.Extend(services.Validate(Namespace+":"+KeyServices, c.Services))
-	ps.Extend(c.Gateway.Validate(Namespace+":"+KeyGateway, c.ServiceNames()))
-	ps.Extend(c.Mesh.Validate(Namespace + ":" + KeyMesh))
-	ps.Extend(c.Realtime.Validate(Namespace + ":" + KeyRealtime))
-	ps.Extend(c.Identity.Validate(Namespace + ":" + KeyIdentity))
-	ps.Extend(c.Secrets.Validate(Namespace + ":" + KeySecrets))
-	ps.Extend(c.GitOps.Validate(Namespace + ":" + KeyGitOps))
-	ps.Extend(c.Security.Validate(Namespace + ":" + KeySecurity))
+	wired := c.wire()
+	ps.Extend(wired.Gateway.Validate(Namespace + ":" + KeyGateway))
+	ps.Extend(wired.Mesh.Validate(Namespace + ":" + KeyMesh))
+	ps.Extend(wired.Realtime.Validate(Namespace + ":" + KeyRealtime))
+	ps.Extend(wired.Identity.Validate(Namespace + ":" + KeyIdentity))
+	ps.Extend(wired.Vault.Validate(Namespace + ":" + KeyVault))
+	ps.Extend(wired.GitOps.Validate(Namespace + ":" + KeyGitOps))
+	ps.Extend(wired.Security.Validate(Namespace + ":" + KeySecurity))
+	ps.Extend(wired.Namespaces.Validate("namespaces derived from the components"))
+	ps.Extend(c.crossCheck())
 	if c.Mesh.Enabled && !c.Mesh.InstallWithHelm && !c.GitOps.Enabled {
 		ps.Add(Namespace+":"+KeyMesh+".installWithHelm", "is false (GitOps installs istiod) but bac:gitops.enabled is false: nothing would install istiod")
 	}
@@ -321,40 +287,4 @@ func CheckOverlaps(configs map[string]Config) validate.Problems {
 		}
 	}
 	return ps
-}
-
-// WithPlaceholders returns the stack file with every required secret that
-// it does not set filled with SecretPlaceholder, for the offline plan, and
-// the paths it filled. `pulumi up` still needs the real values.
-func WithPlaceholders(sf StackFile, cfg Config) (StackFile, []string) {
-	out := StackFile{Stack: sf.Stack, Path: sf.Path, Values: maps.Clone(sf.Values), SecretKeys: slices.Clone(sf.SecretKeys)}
-	var notes []string
-	for _, path := range cfg.RequiredSecrets() {
-		topKey, field, nested := strings.Cut(path, ".")
-		if nested {
-			obj := map[string]any{}
-			if raw := out.Values[topKey]; raw != "" {
-				if err := json.Unmarshal([]byte(raw), &obj); err != nil {
-					continue // Parse reports it
-				}
-			}
-			if v, _ := obj[field].(string); v != "" {
-				continue
-			}
-			obj[field] = SecretPlaceholder
-			raw, _ := json.Marshal(obj)
-			out.Values[topKey] = string(raw)
-		} else {
-			if out.Values[path] != "" {
-				continue
-			}
-			out.Values[path] = SecretPlaceholder
-		}
-		if !slices.Contains(out.SecretKeys, topKey) {
-			out.SecretKeys = append(out.SecretKeys, topKey)
-		}
-		notes = append(notes, path)
-	}
-	sort.Strings(out.SecretKeys)
-	return out, notes
 }

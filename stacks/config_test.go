@@ -13,7 +13,7 @@ func base() map[string]string {
 		"bac:network":     `{"cidr":"10.10.0.0/16"}`,
 		"bac:cluster":     `{"publicAccessCidrs":["198.51.100.10/32"]}`,
 	}
-	for _, k := range SecretKeys {
+	for _, k := range SecretKeys() {
 		values["bac:"+k] = "s3cr3t-" + k
 	}
 	return values
@@ -22,7 +22,7 @@ func base() map[string]string {
 // secretKeys marks every secret key as encrypted, as the CLI would.
 func secretKeys() []string {
 	var keys []string
-	for _, k := range SecretKeys {
+	for _, k := range SecretKeys() {
 		keys = append(keys, "bac:"+k)
 	}
 	return keys
@@ -146,7 +146,7 @@ func TestSecretsMustBeSetAndEncrypted(t *testing.T) {
 	}
 	all := strings.Join(text, "\n")
 	for _, want := range []string{
-		"bac:vaultToken: is required; set it with: pulumi config set --secret bac:vaultToken <value>",
+		"bac:vaultToken: is required for this stack's configuration; set it with: pulumi config set --secret bac:vaultToken <value>",
 		"bac:jwtSecret: must be encrypted; set it with: pulumi config set --secret bac:jwtSecret <value>",
 	} {
 		if !strings.Contains(all, want) {

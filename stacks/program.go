@@ -11,14 +11,13 @@ import (
 	"github.com/bac-platform/infra/components/namespaces"
 	"github.com/bac-platform/infra/components/network"
 	"github.com/bac-platform/infra/components/realtime"
-	"github.com/bac-platform/infra/components/secrets"
 	"github.com/bac-platform/infra/components/security"
+	"github.com/bac-platform/infra/components/vault"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-keycloak/sdk/v5/go/keycloak"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	"github.com/pulumi/pulumi-vault/sdk/v7/go/vault"
+	vaultsdk "github.com/pulumi/pulumi-vault/sdk/v7/go/vault"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
 // Platform is what one stack deployed. Network and Cluster are nil on an
@@ -33,7 +32,7 @@ type Platform struct {
 	Mesh       *mesh.Mesh
 	Realtime   *realtime.Realtime
 	Identity   *identity.Identity
-	Secrets    *secrets.Secrets
+	Vault      *vault.Vault
 	GitOps     *gitops.GitOps
 	Security   *security.Security
 }
@@ -47,7 +46,7 @@ func Program(ctx *pulumi.Context) error {
 	if err := problems.Err(); err != nil {
 		return err
 	}
-	p, err := Deploy(ctx, cfg)
+	p, err := Deploy(ctx, cfg, ReadSecrets(ctx, cfg))
 	if err != nil {
 		return err
 	}
@@ -62,7 +61,7 @@ func Program(ctx *pulumi.Context) error {
 func ReadConfig(ctx *pulumi.Context) (map[string]string, []string) {
 	values := map[string]string{}
 	var secretKeys []string
-	for _, k := range Keys {
+	for _, k := range Keys() {
 		key := Namespace + ":" + k
 		if v, ok := ctx.GetConfig(key); ok {
 			values[key] = v
@@ -74,11 +73,11 @@ func ReadConfig(ctx *pulumi.Context) (map[string]string, []string) {
 	return values, secretKeys
 }
 
-// Deploy builds the platform for a valid configuration: on AWS, the network
-// and EKS cluster with an explicit provider for the stack's region; on an
-// existing cluster, only a kubernetes provider from its kubeconfig. The
-// platform layer then deploys through that kubernetes provider.
-func Deploy(ctx *pulumi.Context, cfg Config) (*Platform, error) {
+// Deploy builds the platform for a valid configuration and its secrets: on
+// AWS, the network and EKS cluster with an explicit provider for the stack's
+// region; on an existing cluster, only a kubernetes provider from its
+// kubeconfig. The platform layer then deploys through that kubernetes provider.
+func Deploy(ctx *pulumi.Context, cfg Config, secrets Secrets) (*Platform, error) {
 	p := &Platform{Config: cfg}
 	if cfg.ExistingCluster() {
 		provider, err := kubernetes.NewProvider(ctx, "existing-cluster", &kubernetes.ProviderArgs{
@@ -92,7 +91,7 @@ func Deploy(ctx *pulumi.Context, cfg Config) (*Platform, error) {
 	} else if err := p.deployAWS(ctx); err != nil {
 		return nil, err
 	}
-	if err := p.deployPlatform(ctx); err != nil {
+	if err := p.deployPlatform(ctx, secrets); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -132,91 +131,76 @@ func (p *Platform) deployAWS(ctx *pulumi.Context) error {
 }
 
 // deployPlatform builds the namespaces and the enabled platform components
-// on the cluster, all through the cluster's kubernetes provider.
-func (p *Platform) deployPlatform(ctx *pulumi.Context) error {
-	cfg := p.Config
+// on the cluster, all through the cluster's kubernetes provider, from the
+// wired Args (wiring.go) and the stack's secrets.
+func (p *Platform) deployPlatform(ctx *pulumi.Context, secrets Secrets) error {
+	args := p.Config.wire()
 	onCluster := pulumi.Providers(p.Kubernetes)
-	var serviceNamespaces []string
-	for _, s := range cfg.Services {
-		serviceNamespaces = append(serviceNamespaces, s.Namespace)
-	}
 	var err error
-	p.Namespaces, err = namespaces.NewNamespaces(ctx, "platform", namespaces.Args{
-		Platform: namespaces.Platform, Services: serviceNamespaces, MeshInjection: cfg.Mesh.Enabled,
-	}, onCluster)
-	if err != nil {
+	if p.Namespaces, err = namespaces.NewNamespaces(ctx, "platform", args.Namespaces, onCluster); err != nil {
 		return fmt.Errorf("namespaces: %w", err)
 	}
 	afterNamespaces := pulumi.DependsOn(p.Namespaces.All())
-	secret := func(key string) pulumi.StringOutput { return config.RequireSecret(ctx, Namespace+":"+key) }
 
-	if cfg.Mesh.Enabled {
-		if p.Mesh, err = mesh.NewMesh(ctx, "mesh", cfg.Mesh, cfg.Services, onCluster, afterNamespaces); err != nil {
+	if args.Mesh.Enabled {
+		if p.Mesh, err = mesh.NewMesh(ctx, "mesh", args.Mesh, onCluster, afterNamespaces); err != nil {
 			return fmt.Errorf("mesh: %w", err)
 		}
 	}
-	if cfg.Gateway.Enabled {
-		args := cfg.Gateway
-		args.OIDCClientSecret = secret(KeyOIDCClientSecret)
-		if p.Gateway, err = gateway.NewGateway(ctx, "gateway", args, cfg.Services, onCluster, afterNamespaces); err != nil {
+	if args.Gateway.Enabled {
+		args.Gateway.OIDCClientSecret = secrets.OIDCClientSecret
+		if p.Gateway, err = gateway.NewGateway(ctx, "gateway", args.Gateway, onCluster, afterNamespaces); err != nil {
 			return fmt.Errorf("gateway: %w", err)
 		}
 	}
-	if cfg.Realtime.Enabled {
-		args := cfg.Realtime
-		args.JWTSecret = secret(KeyJWTSecret)
-		if p.Realtime, err = realtime.NewRealtime(ctx, "realtime", args, cfg.Services, onCluster, afterNamespaces); err != nil {
+	if args.Realtime.Enabled {
+		args.Realtime.JWTSecret = secrets.JWTSecret
+		if p.Realtime, err = realtime.NewRealtime(ctx, "realtime", args.Realtime, onCluster, afterNamespaces); err != nil {
 			return fmt.Errorf("realtime: %w", err)
 		}
 	}
-	if cfg.GitOps.Enabled {
-		var istio *gitops.Istio
-		if cfg.Mesh.Enabled && !cfg.Mesh.InstallWithHelm {
-			istio = &gitops.Istio{Chart: cfg.Mesh.Chart, Values: mesh.IstiodValues(cfg.Mesh)}
-		}
-		if p.GitOps, err = gitops.NewGitOps(ctx, "gitops", cfg.GitOps, cfg.Services, istio, onCluster, afterNamespaces); err != nil {
+	if args.GitOps.Enabled {
+		if p.GitOps, err = gitops.NewGitOps(ctx, "gitops", args.GitOps, onCluster, afterNamespaces); err != nil {
 			return fmt.Errorf("gitops: %w", err)
 		}
 	}
-	if cfg.Security.Enabled {
-		if p.Security, err = security.NewSecurity(ctx, "security", cfg.Security, onCluster, afterNamespaces); err != nil {
+	if args.Security.Enabled {
+		if p.Security, err = security.NewSecurity(ctx, "security", args.Security, onCluster, afterNamespaces); err != nil {
 			return fmt.Errorf("security: %w", err)
 		}
 	}
-	if cfg.Identity.Enabled {
+	if args.Identity.Enabled {
 		// Keycloak's admin API, reached at its URL with the bootstrap admin.
 		kc, err := keycloak.NewProvider(ctx, "keycloak", &keycloak.ProviderArgs{
-			Url:      secret(KeyKeycloakURL),
+			Url:      secrets.KeycloakURL,
 			ClientId: pulumi.String("admin-cli"),
 			Realm:    pulumi.String("master"),
 			Username: pulumi.String("admin"),
-			Password: secret(KeyKeycloakAdminPassword),
+			Password: secrets.KeycloakAdminPassword,
 		})
 		if err != nil {
 			return fmt.Errorf("keycloak provider: %w", err)
 		}
-		creds := identity.Secrets{
-			AdminPassword: secret(KeyKeycloakAdminPassword), DBPassword: secret(KeyKeycloakDBPassword),
-			ClientSecret: secret(KeyOIDCClientSecret),
+		args.Identity.Credentials = identity.Credentials{
+			AdminPassword: secrets.KeycloakAdminPassword, DBPassword: secrets.KeycloakDBPassword,
+			ClientSecret: secrets.OIDCClientSecret, LDAPBindCredential: secrets.LDAPBindCredential,
 		}
-		if cfg.Identity.LDAP.Enabled {
-			creds.LDAPBindCredential = secret(KeyLDAPBindCredential)
-		}
-		if p.Identity, err = identity.NewIdentity(ctx, "identity", cfg.Identity, creds,
+		if p.Identity, err = identity.NewIdentity(ctx, "identity", args.Identity,
 			pulumi.Providers(p.Kubernetes, kc), afterNamespaces); err != nil {
 			return fmt.Errorf("identity: %w", err)
 		}
 	}
-	if cfg.Secrets.Enabled {
-		v, err := vault.NewProvider(ctx, "vault", &vault.ProviderArgs{
-			Address: secret(KeyVaultAddress),
-			Token:   secret(KeyVaultToken),
+	if args.Vault.Enabled {
+		v, err := vaultsdk.NewProvider(ctx, "vault", &vaultsdk.ProviderArgs{
+			Address: secrets.VaultAddress,
+			Token:   secrets.VaultToken,
 		})
 		if err != nil {
 			return fmt.Errorf("vault provider: %w", err)
 		}
-		if p.Secrets, err = secrets.NewSecrets(ctx, "secrets", cfg.Secrets, secret(KeyYugabyteVaultPassword), pulumi.Providers(v)); err != nil {
-			return fmt.Errorf("secrets: %w", err)
+		args.Vault.DatabasePassword = secrets.YugabyteVaultPassword
+		if p.Vault, err = vault.NewVault(ctx, "vault", args.Vault, pulumi.Providers(v)); err != nil {
+			return fmt.Errorf("vault: %w", err)
 		}
 	}
 	return nil

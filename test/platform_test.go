@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"github.com/bac-platform/infra/stacks"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
+	"github.com/bac-platform/infra/stacks/stackfile"
 )
 
 // TestPlatformLayerOnEveryStack: namespaces, gateway, mesh and realtime are
@@ -33,8 +34,8 @@ func TestPlatformLayerOnEveryStack(t *testing.T) {
 				}
 			}
 			for typ, want := range map[string]int{
-				"kubernetes:core/v1:Namespace":                             11,
-				"kubernetes:helm.sh/v3:Release":                            3, // kong, istio-base, argocd (which installs istiod)
+				"kubernetes:core/v1:Namespace":                             15, // 6 platform, 5 services, 4 peers the policies name
+				"kubernetes:helm.sh/v3:Release":                            3,  // kong, istio-base, argocd (which installs istiod)
 				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 6,
 				"kubernetes:configuration.konghq.com/v1:KongIngress":       1,
 				"kubernetes:networking.k8s.io/v1:Ingress":                  3,
@@ -90,24 +91,24 @@ func TestSecretsStaySecret(t *testing.T) {
 // secret values and checks that no resource input holds any of them
 // unmasked: every secret stays a secret output end to end.
 func TestNoSecretReachesAResourceInPlaintext(t *testing.T) {
-	project, _ := stacks.ProjectName(repoRoot)
-	sf, err := stacks.ReadStackFile(repoRoot, project, "prod-us-east-1")
+	project, _ := stackfile.ProjectName(repoRoot)
+	sf, err := stackfile.Read(repoRoot, project, "prod-us-east-1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var plaintexts []string
-	for _, k := range stacks.SecretKeys {
+	for _, k := range stacks.SecretKeys() {
 		v := "plaintext-" + k + "-value"
 		sf.Values["bac:"+k] = v
 		sf.SecretKeys = append(sf.SecretKeys, "bac:"+k)
 		plaintexts = append(plaintexts, v)
 	}
-	m, err := mocks.RunStack(stacks.Program, project, "us-east-1", sf)
+	m, err := mockengine.RunStack(stacks.Program, project, "us-east-1", sf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range m.Resources() {
-		raw, _ := json.Marshal(mocks.PlainMap(r.Inputs))
+		raw, _ := json.Marshal(mockengine.PlainMap(r.Inputs))
 		for _, p := range plaintexts {
 			if strings.Contains(string(raw), p) {
 				t.Errorf("%s %s holds a secret in plaintext", r.Type, r.Name)
@@ -118,7 +119,7 @@ func TestNoSecretReachesAResourceInPlaintext(t *testing.T) {
 	for typ, name := range map[string]string{
 		"keycloak:openid/client:Client":                                  "identity-bac-api",
 		"keycloak:ldap/userFederation:UserFederation":                    "identity-corporate-ldap",
-		"vault:database/secretBackendConnection:SecretBackendConnection": "secrets-yugabytedb",
+		"vault:database/secretBackendConnection:SecretBackendConnection": "vault-yugabytedb",
 		"pulumi:providers:vault":                                         "vault",
 		"pulumi:providers:keycloak":                                      "keycloak",
 	} {
@@ -127,8 +128,8 @@ func TestNoSecretReachesAResourceInPlaintext(t *testing.T) {
 			t.Errorf("no %s %s", typ, name)
 			continue
 		}
-		raw, _ := json.Marshal(mocks.PlainMap(r.Inputs))
-		if !strings.Contains(string(raw), stacks.SecretPlaceholder) {
+		raw, _ := json.Marshal(mockengine.PlainMap(r.Inputs))
+		if !strings.Contains(string(raw), stackfile.SecretPlaceholder) {
 			t.Errorf("%s %s has no secret input", typ, name)
 		}
 	}

@@ -8,7 +8,8 @@ import (
 	"testing"
 
 	"github.com/bac-platform/infra/stacks"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
+	"github.com/bac-platform/infra/stacks/stackfile"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -16,50 +17,49 @@ import (
 // repoRoot is where Pulumi.yaml and the stack files live.
 const repoRoot = ".."
 
-// stackRun is one stack file run through the program with mocks.
+// stackRun is one stack file run through the program with mockengine.
 type stackRun struct {
-	file    stacks.StackFile
+	file    stackfile.File
 	config  stacks.Config
-	mocks   *mocks.Mocks
-	outputs map[string]mocks.Awaited
+	mocks   *mockengine.Mocks
+	outputs map[string]mockengine.Awaited
 }
 
 func runStack(t *testing.T, name string) stackRun {
 	t.Helper()
-	project, err := stacks.ProjectName(repoRoot)
+	project, err := stackfile.ProjectName(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sf, err := stacks.ReadStackFile(repoRoot, project, name)
+	sf, err := stackfile.Read(repoRoot, project, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	draft, _ := stacks.Parse(sf.Values, sf.SecretKeys)
-	sf, _ = stacks.WithPlaceholders(sf, draft)
-	cfg, ps := stacks.Parse(sf.Values, sf.SecretKeys)
+	offline, ps := stacks.PrepareOffline(sf)
 	if len(ps) != 0 {
 		t.Fatalf("stack %s: %v", name, ps)
 	}
+	sf, cfg := offline.File, offline.Config
 	var outs map[string]pulumi.Input
 	program := func(ctx *pulumi.Context) error {
 		cfg, ps := stacks.Parse(stacks.ReadConfig(ctx))
 		if err := ps.Err(); err != nil {
 			return err
 		}
-		p, err := stacks.Deploy(ctx, cfg)
+		p, err := stacks.Deploy(ctx, cfg, stacks.ReadSecrets(ctx, cfg))
 		if err != nil {
 			return err
 		}
 		outs = p.Outputs()
 		return nil
 	}
-	m, err := mocks.RunStack(program, project, cfg.Region, sf)
+	m, err := mockengine.RunStack(program, project, cfg.Region, sf)
 	if err != nil {
 		t.Fatalf("stack %s: %v", name, err)
 	}
-	run := stackRun{file: sf, config: cfg, mocks: m, outputs: map[string]mocks.Awaited{}}
+	run := stackRun{file: sf, config: cfg, mocks: m, outputs: map[string]mockengine.Awaited{}}
 	for k, v := range outs {
-		a, err := mocks.Await(pulumi.ToOutput(v))
+		a, err := mockengine.Await(pulumi.ToOutput(v))
 		if err != nil {
 			t.Fatalf("output %s: %v", k, err)
 		}
@@ -70,7 +70,7 @@ func runStack(t *testing.T, name string) stackRun {
 
 func stackNames(t *testing.T) []string {
 	t.Helper()
-	names, err := stacks.StackNames(repoRoot)
+	names, err := stackfile.Names(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func awsStackNames(t *testing.T) []string {
 	return names
 }
 
-func find(t *testing.T, m *mocks.Mocks, typ, name string) mocks.Resource {
+func find(t *testing.T, m *mockengine.Mocks, typ, name string) mockengine.Resource {
 	t.Helper()
 	r, ok := m.Find(typ, name)
 	if !ok {
@@ -274,14 +274,14 @@ func TestStackOutputs(t *testing.T) {
 }
 
 func TestNetworkCIDRsDoNotOverlapAcrossStacks(t *testing.T) {
-	project, _ := stacks.ProjectName(repoRoot)
+	project, _ := stackfile.ProjectName(repoRoot)
 	configs := map[string]stacks.Config{}
 	for _, name := range stackNames(t) {
-		sf, err := stacks.ReadStackFile(repoRoot, project, name)
+		sf, err := stackfile.Read(repoRoot, project, name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		configs[name], _ = stacks.Parse(sf.Values, sf.SecretKeys)
+		configs[name], _ = stacks.Decode(sf.Values)
 	}
 	if ps := stacks.CheckOverlaps(configs); len(ps) != 0 {
 		t.Fatal(ps)
@@ -289,13 +289,13 @@ func TestNetworkCIDRsDoNotOverlapAcrossStacks(t *testing.T) {
 }
 
 func TestInvalidConfigRegistersNothing(t *testing.T) {
-	project, _ := stacks.ProjectName(repoRoot)
-	sf, err := stacks.ReadStackFile(repoRoot, project, "prod-us-east-1")
+	project, _ := stackfile.ProjectName(repoRoot)
+	sf, err := stackfile.Read(repoRoot, project, "prod-us-east-1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sf.Values["bac:cluster"] = `{"nodePools":{"compute":{"minSize":60}}}`
-	m, err := mocks.RunStack(stacks.Program, project, "us-east-1", sf)
+	m, err := mockengine.RunStack(stacks.Program, project, "us-east-1", sf)
 	if err == nil || !strings.Contains(err.Error(), "bac:cluster.nodePools.compute: minSize 60 > maxSize 50") {
 		t.Fatalf("err = %v", err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/bac-platform/infra/policies/rules"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
 )
 
 // ruleResources converts a plan's resources for the compliance rules, with
@@ -17,7 +17,7 @@ func ruleResources(p Plan) []rules.Resource {
 	providers := map[string]map[string]any{}
 	for _, r := range p.Resources {
 		if strings.HasPrefix(r.Type, "pulumi:providers:") {
-			providers[r.URN] = mocks.PlainMap(r.Inputs)
+			providers[r.URN] = mockengine.PlainMap(r.Inputs)
 		}
 	}
 	out := make([]rules.Resource, 0, len(p.Resources))
@@ -29,7 +29,7 @@ func ruleResources(p Plan) []rules.Resource {
 		}
 		out = append(out, rules.Resource{
 			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent,
-			Props: mocks.PlainMap(r.Inputs), ProviderProps: providers[providerURN],
+			Props: mockengine.PlainMap(r.Inputs), ProviderProps: providers[providerURN],
 		})
 	}
 	return out

@@ -150,9 +150,9 @@ func TestGateRejectsBadResourceVariants(t *testing.T) {
 		{"password grant on the API client", "identity-no-implicit-or-password-grant",
 			mutate("keycloak:openid/client:Client", "", func(r *rules.Resource) { r.Props["directAccessGrantsEnabled"] = true })},
 		{"exportable transit key", "vault-keys-never-leave",
-			mutate("vault:transit/secretBackendKey:SecretBackendKey", "secrets-pii-encryption", func(r *rules.Resource) { r.Props["exportable"] = true })},
+			mutate("vault:transit/secretBackendKey:SecretBackendKey", "vault-pii-encryption", func(r *rules.Resource) { r.Props["exportable"] = true })},
 		{"quarterly key rotation", "vault-key-rotation",
-			mutate("vault:transit/secretBackendKey:SecretBackendKey", "secrets-database-encryption", func(r *rules.Resource) { r.Props["autoRotatePeriod"] = 7776000.0 })},
+			mutate("vault:transit/secretBackendKey:SecretBackendKey", "vault-database-encryption", func(r *rules.Resource) { r.Props["autoRotatePeriod"] = 7776000.0 })},
 		{"latest image", "supply-chain-pinned-images",
 			mutate("kubernetes:apps/v1:DaemonSet", "", func(r *rules.Resource) {
 				c := r.Get("spec.template.spec.containers").([]any)[0].(map[string]any)

@@ -9,14 +9,15 @@ import (
 
 	"github.com/bac-platform/infra/components/validate"
 	"github.com/bac-platform/infra/stacks"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
+	"github.com/bac-platform/infra/stacks/stackfile"
 )
 
 // Plan is what the offline engine planned for one stack.
 type Plan struct {
 	Stack     string
 	Config    stacks.Config
-	Resources []mocks.Resource
+	Resources []mockengine.Resource
 }
 
 // errConfig marks invalid configuration (exit code 2).
@@ -31,36 +32,35 @@ func (e configError) Unwrap() error { return errConfig }
 // loadStacks reads and validates the named stacks of the project in dir. The
 // network check compares every stack file in dir, so a new region cannot
 // reuse another region's CIDR even when planned alone.
-func loadStacks(dir string, names []string) (string, map[string]stacks.StackFile, map[string]stacks.Config, []string, error) {
-	project, err := stacks.ProjectName(dir)
+func loadStacks(dir string, names []string) (string, map[string]stackfile.File, map[string]stacks.Config, []string, error) {
+	project, err := stackfile.ProjectName(dir)
 	if err != nil {
 		return "", nil, nil, nil, err
 	}
-	all, err := stacks.StackNames(dir)
+	all, err := stackfile.Names(dir)
 	if err != nil {
 		return "", nil, nil, nil, err
 	}
 	if len(names) == 0 {
 		names = all
 	}
-	files := map[string]stacks.StackFile{}
+	files := map[string]stackfile.File{}
 	configs := map[string]stacks.Config{}
 	var problems validate.Problems
 	var notes []string
 	for _, name := range all {
-		sf, err := stacks.ReadStackFile(dir, project, name)
+		sf, err := stackfile.Read(dir, project, name)
 		if err != nil {
 			return "", nil, nil, nil, err
 		}
 		// Secrets are set per stack with `pulumi config set --secret`; the
 		// plan stands in placeholders for the ones a stack file lacks.
-		draft, _ := stacks.Parse(sf.Values, sf.SecretKeys)
-		sf, missing := stacks.WithPlaceholders(sf, draft)
-		cfg, ps := stacks.Parse(sf.Values, sf.SecretKeys)
+		offline, ps := stacks.PrepareOffline(sf)
+		sf, cfg, missing := offline.File, offline.Config, offline.Placeholders
 		files[name], configs[name] = sf, cfg
 		if slices.Contains(names, name) && len(missing) > 0 {
 			notes = append(notes, fmt.Sprintf("%s: planned with %s for secrets it does not set (%s); "+
-				"set each with `pulumi config set --secret` before pulumi up", sf.Path, stacks.SecretPlaceholder, strings.Join(missing, ", ")))
+				"set each with `pulumi config set --secret` before pulumi up", sf.Path, stackfile.SecretPlaceholder, strings.Join(missing, ", ")))
 		}
 		if slices.Contains(names, name) {
 			for _, p := range ps {
@@ -99,7 +99,7 @@ func planStacks(dir string, names []string) ([]Plan, []string, error) {
 	var plans []Plan
 	for _, name := range order {
 		cfg := configs[name]
-		m, err := mocks.RunStack(stacks.Program, project, cfg.Region, files[name])
+		m, err := mockengine.RunStack(stacks.Program, project, cfg.Region, files[name])
 		if err != nil {
 			return nil, nil, fmt.Errorf("stack %s: %w", name, err)
 		}

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
@@ -33,7 +33,7 @@ var keyInputs = map[string][]string{
 // inputs, and a summary line.
 func renderText(w io.Writer, p Plan) {
 	fmt.Fprintf(w, "Stack %s (environment %s, region %s)\n", p.Stack, p.Config.Environment, p.Config.Region)
-	children := map[string][]mocks.Resource{}
+	children := map[string][]mockengine.Resource{}
 	known := map[string]bool{}
 	for _, r := range p.Resources {
 		known[r.URN] = true
@@ -72,7 +72,7 @@ func renderText(w io.Writer, p Plan) {
 			fmt.Fprintln(w, line)
 			for _, key := range keyInputs[r.Type] {
 				if v, ok := r.Inputs[resource.PropertyKey(key)]; ok {
-					text, _ := json.Marshal(mocks.Plain(v))
+					text, _ := json.Marshal(mockengine.Plain(v))
 					fmt.Fprintf(w, "%s      %s: %s\n", strings.Repeat("    ", depth), key, text)
 				}
 			}
@@ -119,7 +119,7 @@ type stateJSON struct {
 // toPreviewJSON converts a plan to the preview JSON shape, secrets masked.
 func toPreviewJSON(p Plan) previewJSON {
 	out := previewJSON{ChangeSummary: map[string]int{"create": len(p.Resources)}}
-	resources := append([]mocks.Resource(nil), p.Resources...)
+	resources := append([]mockengine.Resource(nil), p.Resources...)
 	sort.Slice(resources, func(i, j int) bool { return resources[i].URN < resources[j].URN })
 	for _, r := range resources {
 		out.Steps = append(out.Steps, stepJSON{
@@ -127,7 +127,7 @@ func toPreviewJSON(p Plan) previewJSON {
 			NewState: stateJSON{
 				URN: r.URN, Type: r.Type, Custom: r.Custom, Parent: r.Parent, Provider: r.Provider,
 				Protect: r.Protect, RetainOnDelete: r.RetainOnDelete, Dependencies: r.DependsOn,
-				Inputs: mocks.PlainMap(r.Inputs),
+				Inputs: mockengine.PlainMap(r.Inputs),
 			},
 		})
 	}

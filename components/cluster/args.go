@@ -16,7 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Args configures the cluster. Its JSON form is the stack config key bac:cluster.
+// Args configures the cluster. Its JSON form is a stack config value.
 type Args struct {
 	// Name is the EKS cluster name, e.g. bac-prod-us-east-1.
 	Name string `json:"name"`
@@ -34,8 +34,8 @@ type Args struct {
 	// AddonVersions pins managed add-on versions by add-on name; an add-on not
 	// listed gets the default version EKS pairs with the cluster's Kubernetes version.
 	AddonVersions map[string]string `json:"addonVersions"`
-	// Kubeconfig (a secret: pulumi config set --secret --path
-	// bac:cluster.kubeconfig) targets an existing cluster: the stack then
+	// Kubeconfig (a secret in the stack's config) targets an existing
+	// cluster: the stack then
 	// skips the network and EKS layers and deploys the platform onto it.
 	Kubeconfig string `json:"kubeconfig"`
 
@@ -181,7 +181,7 @@ var (
 	amiTypes       = []string{AMITypeStandard, AMITypeNvidia, "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NEURON", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64_NVIDIA"}
 )
 
-// Validate returns every problem in the args; path is the config key (bac:cluster).
+// Validate returns every problem in the args, each at its path below path.
 func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if !clusterName.MatchString(a.Name) {

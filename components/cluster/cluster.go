@@ -40,7 +40,7 @@ type Cluster struct {
 // (the stack does); NewCluster refuses invalid args with the same problems.
 // The AWS provider for the region comes from opts (pulumi.Providers).
 func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
-	if err := args.Validate("bac:cluster").Err(); err != nil {
+	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
 	c := &Cluster{NodeGroupNames: map[string]string{}}

@@ -7,15 +7,21 @@ import (
 	"testing"
 
 	"github.com/bac-platform/infra/components/cluster"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // deploy runs NewCluster with the mock engine and returns the registrations.
-func deploy(t *testing.T, args cluster.Args) (*mocks.Mocks, *cluster.Cluster) {
+func deploy(t *testing.T, args cluster.Args) (*mockengine.Mocks, *cluster.Cluster) {
 	t.Helper()
 	var c *cluster.Cluster
-	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
 		args.VpcID = pulumi.String("vpc-0123")
 		args.PrivateSubnetIDs = pulumi.ToStringArray([]string{"subnet-a", "subnet-b", "subnet-c"})
 		args.PublicSubnetIDs = pulumi.ToStringArray([]string{"subnet-d", "subnet-e", "subnet-f"})
@@ -30,7 +36,7 @@ func deploy(t *testing.T, args cluster.Args) (*mocks.Mocks, *cluster.Cluster) {
 	return m, c
 }
 
-func mustFind(t *testing.T, m *mocks.Mocks, typ, name string) mocks.Resource {
+func mustFind(t *testing.T, m *mockengine.Mocks, typ, name string) mockengine.Resource {
 	t.Helper()
 	r, ok := m.Find(typ, name)
 	if !ok {
@@ -78,7 +84,7 @@ func TestControlPlane(t *testing.T) {
 	}
 	logs := mustFind(t, m, "aws:cloudwatch/logGroup:LogGroup", "bac-prod-us-east-1-control-plane")
 	if logs.Input("name") != "/aws/eks/bac-prod-us-east-1/cluster" || logs.Input("retentionInDays") != 365.0 {
-		t.Errorf("control-plane log group = %v", mocks.PlainMap(logs.Inputs))
+		t.Errorf("control-plane log group = %v", mockengine.PlainMap(logs.Inputs))
 	}
 	if !slices.Contains(eks.DependsOn, logs.URN) {
 		t.Error("the cluster must wait for its log group, or EKS creates one that never expires")
@@ -156,11 +162,11 @@ func TestAddonsAndIRSA(t *testing.T) {
 	eks := mustFind(t, m, "eks:index:Cluster", "bac-prod-us-east-1")
 	oidcArn := eks.Outputs["oidcProviderArn"].StringValue()
 	issuer := eks.Outputs["oidcIssuer"].StringValue()
-	addons := map[string]mocks.Resource{}
+	addons := map[string]mockengine.Resource{}
 	for _, a := range m.ByType("aws:eks/addon:Addon") {
 		addons[a.Input("addonName").(string)] = a
 		if a.Input("clusterName") != "bac-prod-us-east-1" || a.Input("resolveConflictsOnCreate") != "OVERWRITE" {
-			t.Errorf("add-on %s inputs = %v", a.Name, mocks.PlainMap(a.Inputs))
+			t.Errorf("add-on %s inputs = %v", a.Name, mockengine.PlainMap(a.Inputs))
 		}
 	}
 	if len(addons) != 4 {
@@ -197,11 +203,11 @@ func TestNodeSecurityRulesAreTheSeeds(t *testing.T) {
 	self := mustFind(t, m, "aws:ec2/securityGroupRule:SecurityGroupRule", "bac-prod-us-east-1-nodes-ingress-self-all")
 	egress := mustFind(t, m, "aws:ec2/securityGroupRule:SecurityGroupRule", "bac-prod-us-east-1-nodes-egress-all")
 	if self.Input("type") != "ingress" || self.Input("protocol") != "-1" || self.Input("self") != true {
-		t.Errorf("self rule = %v", mocks.PlainMap(self.Inputs))
+		t.Errorf("self rule = %v", mockengine.PlainMap(self.Inputs))
 	}
 	if egress.Input("type") != "egress" || egress.Input("protocol") != "-1" ||
 		!reflect.DeepEqual(egress.Input("cidrBlocks"), []any{"0.0.0.0/0"}) || !reflect.DeepEqual(egress.Input("ipv6CidrBlocks"), []any{"::/0"}) {
-		t.Errorf("egress rule = %v", mocks.PlainMap(egress.Inputs))
+		t.Errorf("egress rule = %v", mockengine.PlainMap(egress.Inputs))
 	}
 }
 
@@ -209,7 +215,7 @@ func TestEncryptedDefaultStorageClass(t *testing.T) {
 	m, _ := deploy(t, cluster.DefaultArgs("bac-prod-us-east-1"))
 	sc := mustFind(t, m, "kubernetes:storage.k8s.io/v1:StorageClass", "bac-prod-us-east-1-gp3-encrypted")
 	if sc.Input("provisioner") != "ebs.csi.aws.com" || sc.Input("parameters.encrypted") != "true" || sc.Input("parameters.type") != "gp3" {
-		t.Errorf("storage class = %v", mocks.PlainMap(sc.Inputs))
+		t.Errorf("storage class = %v", mockengine.PlainMap(sc.Inputs))
 	}
 	provider := mustFind(t, m, "pulumi:providers:kubernetes", "bac-prod-us-east-1")
 	if !strings.HasPrefix(sc.Provider, provider.URN+"::") {
@@ -220,28 +226,63 @@ func TestEncryptedDefaultStorageClass(t *testing.T) {
 	}
 }
 
+// sdkArgs are the SDK Args of every resource type the cluster registers.
+// Whether AWS can tag a type is read from its Args (a Tags field), not from
+// what the program happened to pass, so a forgotten tags input fails.
+var sdkArgs = map[string]any{
+	"aws:cloudwatch/logGroup:LogGroup":                           cloudwatch.LogGroupArgs{},
+	"aws:ec2/launchTemplate:LaunchTemplate":                      ec2.LaunchTemplateArgs{},
+	"aws:ec2/securityGroup:SecurityGroup":                        ec2.SecurityGroupArgs{},
+	"aws:ec2/securityGroupRule:SecurityGroupRule":                ec2.SecurityGroupRuleArgs{},
+	"aws:eks/addon:Addon":                                        awseks.AddonArgs{},
+	"aws:iam/role:Role":                                          iam.RoleArgs{},
+	"aws:iam/rolePolicy:RolePolicy":                              iam.RolePolicyArgs{},
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":          iam.RolePolicyAttachmentArgs{},
+	"aws:kms/alias:Alias":                                        kms.AliasArgs{},
+	"aws:kms/key:Key":                                            kms.KeyArgs{},
+	"eks:index:Cluster":                                          eks.ClusterArgs{},
+	"eks:index:ManagedNodeGroup":                                 eks.ManagedNodeGroupArgs{},
+	"kubernetes:storage.k8s.io/v1:StorageClass":                  nil,
+	"pulumi:providers:kubernetes":                                nil,
+	"bac:cluster:Cluster":                                        nil,
+	"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": nil,
+}
+
 func TestEveryTaggableResourceIsTagged(t *testing.T) {
 	m, _ := deploy(t, cluster.DefaultArgs("bac-prod-us-east-1"))
+	tagged := 0
 	for _, r := range m.Resources() {
-		if _, taggable := r.Inputs["tags"]; !taggable {
+		args, known := sdkArgs[r.Type]
+		if !known {
+			t.Errorf("%s %s: add its SDK Args to sdkArgs so the test knows whether AWS tags it", r.Type, r.Name)
 			continue
 		}
+		if args == nil {
+			continue // not an AWS resource
+		}
+		if _, taggable := reflect.TypeOf(args).FieldByName("Tags"); !taggable {
+			continue
+		}
+		tagged++
 		for _, tag := range []string{"Environment", "Cluster", "ManagedBy"} {
 			if r.Input("tags."+tag) == nil {
 				t.Errorf("%s %s lacks tag %s", r.Type, r.Name, tag)
 			}
 		}
 	}
+	if tagged < 10 {
+		t.Errorf("only %d taggable resources checked", tagged)
+	}
 }
 
 func TestNewClusterRejectsInvalidArgs(t *testing.T) {
 	args := cluster.DefaultArgs("bac-prod-us-east-1")
 	args.Version = "1.28"
-	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
 		_, err := cluster.NewCluster(ctx, "c", args)
 		return err
 	})
-	if err == nil || !strings.Contains(err.Error(), "bac:cluster.version: 1.28 is past EKS standard support") {
+	if err == nil || !strings.Contains(err.Error(), "c.version: 1.28 is past EKS standard support") {
 		t.Fatalf("err = %v", err)
 	}
 	if n := len(m.Resources()); n != 0 {

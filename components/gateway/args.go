@@ -9,11 +9,12 @@ import (
 	"strings"
 
 	"github.com/bac-platform/infra/components/kube"
+	"github.com/bac-platform/infra/components/services"
 	"github.com/bac-platform/infra/components/validate"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Args configures the gateway. Its JSON form is bac:gateway.
+// Args configures the gateway. Its JSON form is a stack config value.
 type Args struct {
 	Enabled   bool   `json:"enabled"`
 	Namespace string `json:"namespace"`
@@ -50,8 +51,11 @@ type Args struct {
 	CRMUpstream        CRMUpstream        `json:"crmUpstream"`
 	Routes             []Route            `json:"routes"`
 
-	// OIDCClientSecret is the bac-api client secret (config secret
-	// bac:oidcClientSecret). Set by the stack; never in this struct's JSON.
+	// Set by the stack, never from the JSON form:
+
+	// Services are the business services the routes may name.
+	Services []services.Service `json:"-"`
+	// OIDCClientSecret is the API client's secret the oidc plugin presents.
 	OIDCClientSecret pulumi.StringInput `json:"-"`
 }
 
@@ -113,18 +117,31 @@ type RequestTransformer struct {
 	ReplaceHeaders []string `json:"replaceHeaders"`
 }
 
-// OIDC is the oidc plugin against Keycloak's bac realm.
+// OIDC is the oidc plugin against the identity provider's realm. Issuer,
+// Realm and ClientID are set by the stack from the identity component when
+// the stack deploys it; a stack with an external identity provider sets them.
 type OIDC struct {
-	Issuer                  string `json:"issuer"`
-	ClientID                string `json:"clientId"`
-	IntrospectionEndpoint   string `json:"introspectionEndpoint"`
+	Issuer   string `json:"issuer"`
+	ClientID string `json:"clientId"`
+	Realm    string `json:"realm"`
+	// IntrospectionEndpoint defaults to the issuer's Keycloak token
+	// introspection endpoint.
+	IntrospectionEndpoint string `json:"introspectionEndpoint"`
+	// RedirectURI defaults to https://<host>/auth/callback.
 	RedirectURI             string `json:"redirectUri"`
 	LogoutPath              string `json:"logoutPath"`
 	Scope                   string `json:"scope"`
-	Realm                   string `json:"realm"`
 	BearerOnly              bool   `json:"bearerOnly"`
 	SSLVerify               bool   `json:"sslVerify"`
 	TokenEndpointAuthMethod string `json:"tokenEndpointAuthMethod"`
+}
+
+// introspectionEndpoint is the configured endpoint or Keycloak's one of the issuer.
+func (o OIDC) introspectionEndpoint() string {
+	if o.IntrospectionEndpoint != "" {
+		return o.IntrospectionEndpoint
+	}
+	return strings.TrimSuffix(o.Issuer, "/") + "/protocol/openid-connect/token/introspect"
 }
 
 // CRMUpstream is the CRM KongIngress: tenant-sticky load balancing and timeouts.
@@ -220,13 +237,8 @@ func DefaultArgs() Args {
 			RemoveHeaders: []string{"X-Internal-Secret"},
 		},
 		OIDC: OIDC{
-			Issuer:                  "https://auth.yourcompany.com/realms/bac",
-			ClientID:                "bac-api",
-			IntrospectionEndpoint:   "https://auth.yourcompany.com/realms/bac/protocol/openid-connect/token/introspect",
-			RedirectURI:             "https://api.yourcompany.com/auth/callback",
 			LogoutPath:              "/logout",
 			Scope:                   "openid email profile",
-			Realm:                   "bac",
 			SSLVerify:               true,
 			TokenEndpointAuthMethod: "client_secret_post",
 		},
@@ -240,12 +252,16 @@ func DefaultArgs() Args {
 	}
 }
 
-// Validate returns every problem; path is bac:gateway. services are the
-// known business service names.
-func (a Args) Validate(path string, services []string) validate.Problems {
+// Validate returns every problem, each at its path below path (where these
+// Args sit in the caller's configuration).
+func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if !a.Enabled {
 		return ps
+	}
+	names := make([]string, len(a.Services))
+	for i, s := range a.Services {
+		names[i] = s.Name
 	}
 	kube.ValidateName(&ps, path+".namespace", a.Namespace)
 	ps.Extend(a.Chart.Validate(path + ".chart"))
@@ -290,6 +306,12 @@ func (a Args) Validate(path string, services []string) validate.Problems {
 	if a.CORS.Credentials && slices.Contains(a.CORS.Origins, "*") {
 		ps.Add(path+".cors.origins", `"*" with credentials lets any site make authenticated calls; list the origins`)
 	}
+	if !strings.HasPrefix(a.OIDC.Issuer, "https://") {
+		ps.Add(path+".oidc.issuer", "%q must be an https URL (set by the stack from the identity component; set it when identity is external)", a.OIDC.Issuer)
+	}
+	if a.OIDC.ClientID == "" || a.OIDC.Realm == "" {
+		ps.Add(path+".oidc", "clientId and realm are required (set by the stack from the identity component; set them when identity is external)")
+	}
 	if len(a.CORS.Origins) == 0 {
 		ps.Add(path+".cors.origins", "at least one origin is required")
 	}
@@ -303,8 +325,8 @@ func (a Args) Validate(path string, services []string) validate.Problems {
 	}
 	for i, r := range a.Routes {
 		p := fmt.Sprintf("%s.routes[%d]", path, i)
-		if !slices.Contains(services, r.Service) {
-			ps.Add(p+".service", "%q is not a business service (%s)", r.Service, strings.Join(services, ", "))
+		if !slices.Contains(names, r.Service) {
+			ps.Add(p+".service", "%q is not a business service (%s)", r.Service, strings.Join(names, ", "))
 		}
 		if !strings.HasPrefix(r.Path, "/") {
 			ps.Add(p+".path", "%q must start with /", r.Path)

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -30,26 +31,24 @@ const ServiceAccount = "kong"
 // OIDCSecretName is the Secret holding the oidc plugin's client secret.
 const OIDCSecretName = "kong-oidc-client"
 
-// NewGateway deploys Kong for the given business services. The kubernetes
-// provider comes from opts; the namespaces must exist (DependsOn in opts).
-func NewGateway(ctx *pulumi.Context, name string, args Args, svcs []services.Service, opts ...pulumi.ResourceOption) (*Gateway, error) {
-	names := make([]string, len(svcs))
-	byName := map[string]services.Service{}
-	for i, s := range svcs {
-		names[i] = s.Name
-		byName[s.Name] = s
-	}
-	if err := args.Validate("bac:gateway", names).Err(); err != nil {
+// NewGateway deploys Kong for args.Services. The kubernetes provider comes
+// from opts; the namespaces must exist (DependsOn in opts).
+func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Gateway, error) {
+	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
 	if args.OIDCClientSecret == nil {
-		return nil, fmt.Errorf("gateway: the OIDC client secret (bac:oidcClientSecret) is required")
+		return nil, errors.New("args.OIDCClientSecret is required")
+	}
+	byName := map[string]services.Service{}
+	for _, s := range args.Services {
+		byName[s.Name] = s
 	}
 	g := &Gateway{}
 	if err := ctx.RegisterComponentResource("bac:gateway:Gateway", name, g, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(g)
+	parent := kube.ChildOf(g, opts)
 
 	release, err := kube.HelmRelease(ctx, name+"-kong", "kong", args.Namespace, args.Chart, helmValues(args), parent)
 	if err != nil {
@@ -165,6 +164,10 @@ func plugins(a Args) []plugin {
 		transformer["replace"] = map[string]any{"headers": rt.ReplaceHeaders}
 	}
 	o := a.OIDC
+	redirect := o.RedirectURI
+	if redirect == "" {
+		redirect = "https://" + a.Host + "/auth/callback"
+	}
 	return []plugin{
 		{PluginRateLimitGlobal, kubernetes.UntypedArgs{"plugin": "rate-limiting", "config": rateLimit(a.RateLimitGlobal)}},
 		{PluginJWT, kubernetes.UntypedArgs{"plugin": "jwt", "config": map[string]any{
@@ -179,8 +182,8 @@ func plugins(a Args) []plugin {
 			"config": map[string]any{
 				"discovery": strings.TrimSuffix(o.Issuer, "/") + "/.well-known/openid-configuration",
 				"client_id": o.ClientID, "ssl_verify": fmt.Sprint(o.SSLVerify), "token_endpoint_auth_method": o.TokenEndpointAuthMethod,
-				"introspection_endpoint": o.IntrospectionEndpoint, "bearer_only": fmt.Sprint(o.BearerOnly), "realm": o.Realm,
-				"redirect_uri": o.RedirectURI, "logout_path": o.LogoutPath, "scope": o.Scope,
+				"introspection_endpoint": o.introspectionEndpoint(), "bearer_only": fmt.Sprint(o.BearerOnly), "realm": o.Realm,
+				"redirect_uri": redirect, "logout_path": o.LogoutPath, "scope": o.Scope,
 			},
 			// The client secret never appears in the plugin object: Kong's
 			// controller reads it from the Secret at sync time.

@@ -4,6 +4,7 @@
 package gitops
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/bac-platform/infra/components/kube"
@@ -15,7 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Args configures GitOps. Its JSON form is bac:gitops.
+// Args configures GitOps. Its JSON form is a stack config value.
 type Args struct {
 	Enabled   bool       `json:"enabled"`
 	Namespace string     `json:"namespace"`
@@ -42,6 +43,16 @@ type Args struct {
 	// ServiceImageTag and ServiceReplicas parameterise each service app.
 	ServiceImageTag string `json:"serviceImageTag"`
 	ServiceReplicas int    `json:"serviceReplicas"`
+
+	// Set by the stack, never from the JSON form:
+
+	// Services get one Application each, in the services project.
+	Services []services.Service `json:"-"`
+	// Istio is what the istio-system Application installs when GitOps owns
+	// istiod; nil when the mesh installs it itself.
+	Istio *Istio `json:"-"`
+	// MeshNamespace is where the mesh's istiod runs.
+	MeshNamespace string `json:"-"`
 }
 
 // DefaultArgs returns the architecture document's ArgoCD. The chart/image
@@ -74,7 +85,7 @@ func DefaultArgs() Args {
 	}
 }
 
-// Validate returns every problem; path is bac:gitops.
+// Validate returns every problem, each at its path below path.
 func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if !a.Enabled {
@@ -100,6 +111,9 @@ func (a Args) Validate(path string) validate.Problems {
 	}
 	return ps
 }
+
+// MonitoringNamespace is where the monitoring-stack Application deploys.
+const MonitoringNamespace = "monitoring"
 
 // Istio is what the istio-system Application installs when GitOps owns istiod.
 type Istio struct {
@@ -128,17 +142,21 @@ end
 return hs
 `
 
-// NewGitOps deploys ArgoCD and the Applications. istio is nil when Pulumi
-// installs istiod itself. The kubernetes provider comes from opts.
-func NewGitOps(ctx *pulumi.Context, name string, args Args, svcs []services.Service, istio *Istio, opts ...pulumi.ResourceOption) (*GitOps, error) {
-	if err := args.Validate("bac:gitops").Err(); err != nil {
+// NewGitOps deploys ArgoCD and the Applications. The kubernetes provider
+// comes from opts.
+func NewGitOps(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*GitOps, error) {
+	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
+	if args.Istio != nil && args.MeshNamespace == "" {
+		return nil, errors.New("args.MeshNamespace is required with args.Istio")
+	}
+	istio := args.Istio
 	g := &GitOps{}
 	if err := ctx.RegisterComponentResource("bac:gitops:GitOps", name, g, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(g)
+	parent := kube.ChildOf(g, opts)
 	release, err := kube.HelmRelease(ctx, name+"-argocd", "argocd", args.Namespace, args.Chart, helmValues(args), parent)
 	if err != nil {
 		return nil, fmt.Errorf("argocd release: %w", err)
@@ -166,17 +184,19 @@ func NewGitOps(ctx *pulumi.Context, name string, args Args, svcs []services.Serv
 	// The seed's Applications use projects "platform" and "services" it
 	// never defines; ArgoCD refuses an Application whose project is missing.
 	var serviceDestinations []any
-	for _, s := range svcs {
+	for _, s := range args.Services {
 		serviceDestinations = append(serviceDestinations, destination(s.Namespace))
 	}
 	platformSources := []any{args.RepoURL}
+	platformDestinations := []any{destination(MonitoringNamespace), destination(args.Namespace)}
 	if istio != nil {
 		platformSources = append(platformSources, istio.Chart.Repository)
+		platformDestinations = append(platformDestinations, destination(args.MeshNamespace))
 	}
 	platform, err := newObject("AppProject", "platform", map[string]any{
 		"description":  "Platform components",
 		"sourceRepos":  platformSources,
-		"destinations": []any{destination("istio-system"), destination("monitoring"), destination(args.Namespace)},
+		"destinations": platformDestinations,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("platform project: %w", err)
@@ -205,7 +225,7 @@ func NewGitOps(ctx *pulumi.Context, name string, args Args, svcs []services.Serv
 			"project": "platform",
 			"source": map[string]any{"repoURL": istio.Chart.Repository, "chart": istio.Chart.Name,
 				"targetRevision": istio.Chart.Version, "helm": map[string]any{"values": string(values)}},
-			"destination": destination("istio-system"),
+			"destination": destination(args.MeshNamespace),
 			"syncPolicy":  automated(true),
 		}, platform); err != nil {
 			return nil, fmt.Errorf("istio app: %w", err)
@@ -214,12 +234,12 @@ func NewGitOps(ctx *pulumi.Context, name string, args Args, svcs []services.Serv
 	if _, err := newObject("Application", "monitoring-stack", map[string]any{
 		"project":     "platform",
 		"source":      map[string]any{"repoURL": args.RepoURL, "targetRevision": args.TargetRevision, "path": "monitoring"},
-		"destination": destination("monitoring"),
+		"destination": destination(MonitoringNamespace),
 		"syncPolicy":  automated(false),
 	}, platform); err != nil {
 		return nil, fmt.Errorf("monitoring app: %w", err)
 	}
-	for _, s := range svcs {
+	for _, s := range args.Services {
 		if _, err := newObject("Application", s.ServiceName, map[string]any{
 			"project": "services",
 			"source": map[string]any{"repoURL": args.RepoURL, "targetRevision": args.TargetRevision, "path": "services/" + s.Name,

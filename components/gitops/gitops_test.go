@@ -8,14 +8,16 @@ import (
 	"github.com/bac-platform/infra/components/gitops"
 	"github.com/bac-platform/infra/components/kube"
 	"github.com/bac-platform/infra/components/services"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-func deploy(t *testing.T, istio *gitops.Istio) *mocks.Mocks {
+func deploy(t *testing.T, istio *gitops.Istio) *mockengine.Mocks {
 	t.Helper()
-	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
-		_, err := gitops.NewGitOps(ctx, "gitops", gitops.DefaultArgs(), services.Default(), istio)
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		args := gitops.DefaultArgs()
+		args.Services, args.Istio, args.MeshNamespace = services.Default(), istio, "istio-system"
+		_, err := gitops.NewGitOps(ctx, "gitops", args)
 		return err
 	})
 	if err != nil {
@@ -66,7 +68,7 @@ func TestArgoCDRelease(t *testing.T) {
 
 func TestApplications(t *testing.T) {
 	m := deploy(t, istio)
-	apps := map[string]mocks.Resource{}
+	apps := map[string]mockengine.Resource{}
 	for _, a := range m.ByType("kubernetes:argoproj.io/v1alpha1:Application") {
 		apps[a.Input("metadata.name").(string)] = a
 	}
@@ -98,7 +100,7 @@ func TestApplications(t *testing.T) {
 	if !reflect.DeepEqual(crm.Input("spec.source.helm.parameters"), []any{
 		map[string]any{"name": "image.tag", "value": "1.0.0"}, map[string]any{"name": "replicaCount", "value": "5"},
 	}) || crm.Input("spec.destination.namespace") != "crm" || crm.Input("spec.source.path") != "services/crm" {
-		t.Errorf("crm app = %v", mocks.PlainMap(crm.Inputs))
+		t.Errorf("crm app = %v", mockengine.PlainMap(crm.Inputs))
 	}
 	if n := len(m.ByType("kubernetes:argoproj.io/v1alpha1:AppProject")); n != 2 {
 		t.Errorf("%d projects, want platform and services", n)

@@ -12,7 +12,7 @@ import (
 	"github.com/bac-platform/infra/components/validate"
 )
 
-// Args configures identity. Its JSON form is bac:identity.
+// Args configures identity. Its JSON form is a stack config value.
 type Args struct {
 	Enabled   bool       `json:"enabled"`
 	Namespace string     `json:"namespace"`
@@ -28,6 +28,9 @@ type Args struct {
 	Realm          Realm          `json:"realm"`
 	Client         Client         `json:"client"`
 	LDAP           LDAP           `json:"ldap"`
+
+	// Credentials are set by the stack, never from the JSON form.
+	Credentials Credentials `json:"-"`
 }
 
 // Realm is the bac realm's policy.
@@ -162,7 +165,10 @@ var (
 	minLength = regexp.MustCompile(`length\((\d+)\)`)
 )
 
-// Validate returns every problem; path is bac:identity.
+// Issuer is the OIDC issuer of the realm: the URL its tokens name.
+func (a Args) Issuer() string { return "https://" + a.Hostname + "/realms/" + a.Realm.Name }
+
+// Validate returns every problem, each at its path below path.
 func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if !a.Enabled {

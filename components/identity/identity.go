@@ -10,21 +10,38 @@ import (
 	"github.com/pulumi/pulumi-keycloak/sdk/v5/go/keycloak/openid"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Secrets are the identity layer's credentials, all from config secrets.
-type Secrets struct {
-	// AdminPassword bootstraps Keycloak's admin user (bac:keycloakAdminPassword).
+// Credentials are the identity layer's secrets, set by the stack.
+type Credentials struct {
+	// AdminPassword bootstraps Keycloak's admin user.
 	AdminPassword pulumi.StringInput
-	// DBPassword is Keycloak's database password (bac:keycloakDbPassword).
+	// DBPassword is Keycloak's database password.
 	DBPassword pulumi.StringInput
-	// ClientSecret is the bac-api client secret (bac:oidcClientSecret), the
-	// same one Kong's oidc plugin presents.
+	// ClientSecret is the API client's secret, the same one the gateway's
+	// oidc plugin presents.
 	ClientSecret pulumi.StringInput
-	// LDAPBindCredential is the directory bind password (bac:ldapBindCredential).
+	// LDAPBindCredential is the directory bind password (LDAP enabled only).
 	LDAPBindCredential pulumi.StringInput
+}
+
+// missing names the credentials args needs that are not set.
+func (c Credentials) missing(a Args) []string {
+	var names []string
+	for _, cred := range []struct {
+		name   string
+		value  pulumi.StringInput
+		needed bool
+	}{
+		{"AdminPassword", c.AdminPassword, true}, {"DBPassword", c.DBPassword, true},
+		{"ClientSecret", c.ClientSecret, true}, {"LDAPBindCredential", c.LDAPBindCredential, a.LDAP.Enabled},
+	} {
+		if cred.needed && cred.value == nil {
+			names = append(names, "args.Credentials."+cred.name)
+		}
+	}
+	return names
 }
 
 // Identity is Keycloak and the bac realm.
@@ -37,19 +54,20 @@ type Identity struct {
 
 // NewIdentity deploys Keycloak and configures the realm. opts must carry the
 // cluster's kubernetes provider and the keycloak provider (pulumi.Providers).
-func NewIdentity(ctx *pulumi.Context, name string, args Args, secrets Secrets, opts ...pulumi.ResourceOption) (*Identity, error) {
-	if err := args.Validate("bac:identity").Err(); err != nil {
+func NewIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Identity, error) {
+	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
-	if secrets.AdminPassword == nil || secrets.DBPassword == nil || secrets.ClientSecret == nil || (args.LDAP.Enabled && secrets.LDAPBindCredential == nil) {
-		return nil, fmt.Errorf("identity: the admin, database, client and LDAP bind secrets are required")
+	secrets := args.Credentials
+	if missing := secrets.missing(args); len(missing) > 0 {
+		return nil, fmt.Errorf("%s: required", strings.Join(missing, ", "))
 	}
 	id := &Identity{}
 	if err := ctx.RegisterComponentResource("bac:identity:Identity", name, id, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(id)
-	deployment, err := workload(ctx, name, args, secrets, parent)
+	parent := kube.ChildOf(id, opts)
+	deployment, err := workload(ctx, name, args, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -153,92 +171,46 @@ func NewIdentity(ctx *pulumi.Context, name string, args Args, secrets Secrets, o
 // names of the pinned release: --proxy-headers replaces the removed --proxy,
 // --hostname takes the full URL, and the bootstrap admin variables replace
 // KEYCLOAK_ADMIN. The stock image is not pre-built, so no --optimized.
-func workload(ctx *pulumi.Context, name string, a Args, s Secrets, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
+func workload(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
 	dbSecret, err := corev1.NewSecret(ctx, name+"-db", &corev1.SecretArgs{
 		Metadata: kube.Metadata(DBSecretName, a.Namespace, nil),
 		StringData: pulumi.StringMap{"username": pulumi.String("keycloak"),
-			"password": pulumi.ToSecret(s.DBPassword).(pulumi.StringOutput)},
+			"password": pulumi.ToSecret(a.Credentials.DBPassword).(pulumi.StringOutput)},
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("keycloak db secret: %w", err)
 	}
 	adminSecret, err := corev1.NewSecret(ctx, name+"-admin", &corev1.SecretArgs{
 		Metadata:   kube.Metadata(AdminSecretName, a.Namespace, nil),
-		StringData: pulumi.StringMap{"password": pulumi.ToSecret(s.AdminPassword).(pulumi.StringOutput)},
+		StringData: pulumi.StringMap{"password": pulumi.ToSecret(a.Credentials.AdminPassword).(pulumi.StringOutput)},
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("keycloak admin secret: %w", err)
 	}
-	fromSecret := func(env, secret, key string) corev1.EnvVarArgs {
-		return corev1.EnvVarArgs{Name: pulumi.String(env), ValueFrom: corev1.EnvVarSourceArgs{
-			SecretKeyRef: corev1.SecretKeySelectorArgs{Name: pulumi.String(secret), Key: pulumi.String(key)}}}
-	}
-	value := func(env, v string) corev1.EnvVarArgs {
-		return corev1.EnvVarArgs{Name: pulumi.String(env), Value: pulumi.String(v)}
-	}
-	labels := pulumi.StringMap{"app": pulumi.String(AppName)}
-	emptyDir := func(n string) corev1.VolumeArgs {
-		return corev1.VolumeArgs{Name: pulumi.String(n), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}}
-	}
-	deployment, err := appsv1.NewDeployment(ctx, name+"-keycloak", &appsv1.DeploymentArgs{
-		Metadata: kube.Metadata(AppName, a.Namespace, map[string]string{"app": AppName}),
-		Spec: appsv1.DeploymentSpecArgs{
-			Replicas: pulumi.Int(a.Replicas),
-			Selector: metav1.LabelSelectorArgs{MatchLabels: labels},
-			Template: corev1.PodTemplateSpecArgs{
-				Metadata: metav1.ObjectMetaArgs{Labels: labels},
-				Spec: corev1.PodSpecArgs{
-					SecurityContext: corev1.PodSecurityContextArgs{RunAsNonRoot: pulumi.Bool(true), RunAsUser: pulumi.Int(1000),
-						SeccompProfile: corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")}},
-					Containers: corev1.ContainerArray{corev1.ContainerArgs{
-						Name:  pulumi.String("keycloak"),
-						Image: pulumi.String(a.Image.String()),
-						Args: pulumi.ToStringArray([]string{"start", "--hostname=https://" + a.Hostname,
-							"--http-enabled=true", "--proxy-headers=xforwarded"}),
-						Env: corev1.EnvVarArray{
-							value("KC_DB", "postgres"),
-							value("KC_DB_URL", a.DatabaseURL),
-							fromSecret("KC_DB_USERNAME", DBSecretName, "username"),
-							fromSecret("KC_DB_PASSWORD", DBSecretName, "password"),
-							value("KC_BOOTSTRAP_ADMIN_USERNAME", "admin"),
-							fromSecret("KC_BOOTSTRAP_ADMIN_PASSWORD", AdminSecretName, "password"),
-							value("KC_FEATURES", strings.Join(a.Features, ",")),
-							value("KC_HEALTH_ENABLED", "true"),
-							value("KC_METRICS_ENABLED", "true"),
-						},
-						Ports: corev1.ContainerPortArray{
-							corev1.ContainerPortArgs{ContainerPort: pulumi.Int(8080), Name: pulumi.String("http")},
-							corev1.ContainerPortArgs{ContainerPort: pulumi.Int(9000), Name: pulumi.String("metrics")},
-						},
-						Resources:       a.Resources.Args(),
-						ReadinessProbe:  a.ReadinessProbe.Args(),
-						LivenessProbe:   a.LivenessProbe.Args(),
-						SecurityContext: kube.Restricted(),
-						VolumeMounts: corev1.VolumeMountArray{
-							corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String("/opt/keycloak/data")},
-							corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
-						},
-					}},
-					Volumes: corev1.VolumeArray{emptyDir("data"), emptyDir("tmp")},
-				},
-			},
+	w, err := kube.NewWorkload(ctx, name, kube.WorkloadArgs{
+		App: AppName, Namespace: a.Namespace, Image: a.Image, Replicas: a.Replicas,
+		Args: []string{"start", "--hostname=https://" + a.Hostname, "--http-enabled=true", "--proxy-headers=xforwarded"},
+		Env: corev1.EnvVarArray{
+			kube.EnvValue("KC_DB", "postgres"),
+			kube.EnvValue("KC_DB_URL", a.DatabaseURL),
+			kube.EnvFromSecret("KC_DB_USERNAME", DBSecretName, "username"),
+			kube.EnvFromSecret("KC_DB_PASSWORD", DBSecretName, "password"),
+			kube.EnvValue("KC_BOOTSTRAP_ADMIN_USERNAME", "admin"),
+			kube.EnvFromSecret("KC_BOOTSTRAP_ADMIN_PASSWORD", AdminSecretName, "password"),
+			kube.EnvValue("KC_FEATURES", strings.Join(a.Features, ",")),
+			kube.EnvValue("KC_HEALTH_ENABLED", "true"),
+			kube.EnvValue("KC_METRICS_ENABLED", "true"),
 		},
+		Ports:     []kube.Port{{Name: "http", Port: 8080}, {Name: "metrics", Port: 9000}},
+		Resources: a.Resources, Liveness: a.LivenessProbe, Readiness: a.ReadinessProbe,
+		RunAsUser: keycloakUser, FSGroup: keycloakUser,
+		WritableDirs: map[string]string{"data": "/opt/keycloak/data", "tmp": "/tmp"},
 	}, append(opts, pulumi.DependsOn([]pulumi.Resource{dbSecret, adminSecret}))...)
 	if err != nil {
-		return nil, fmt.Errorf("keycloak deployment: %w", err)
+		return nil, err
 	}
-	if _, err := corev1.NewService(ctx, name+"-keycloak", &corev1.ServiceArgs{
-		Metadata: kube.Metadata(AppName, a.Namespace, map[string]string{"app": AppName}),
-		Spec: corev1.ServiceSpecArgs{
-			Type:     pulumi.String("ClusterIP"),
-			Selector: labels,
-			Ports: corev1.ServicePortArray{
-				corev1.ServicePortArgs{Name: pulumi.String("http"), Port: pulumi.Int(8080), TargetPort: pulumi.Int(8080)},
-				corev1.ServicePortArgs{Name: pulumi.String("metrics"), Port: pulumi.Int(9000), TargetPort: pulumi.Int(9000)},
-			},
-		},
-	}, opts...); err != nil {
-		return nil, fmt.Errorf("keycloak service: %w", err)
-	}
-	return deployment, nil
+	return w.Deployment, nil
 }
+
+// keycloakUser is the image's unprivileged user.
+const keycloakUser = 1000

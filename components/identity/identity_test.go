@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/bac-platform/infra/components/identity"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -14,13 +14,14 @@ func secret(v string) pulumi.StringOutput {
 	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
 }
 
-func deploy(t *testing.T, args identity.Args) *mocks.Mocks {
+func deploy(t *testing.T, args identity.Args) *mockengine.Mocks {
 	t.Helper()
-	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
-		_, err := identity.NewIdentity(ctx, "identity", args, identity.Secrets{
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		args.Credentials = identity.Credentials{
 			AdminPassword: secret("admin-pw"), DBPassword: secret("db-pw"),
 			ClientSecret: secret("client-secret"), LDAPBindCredential: secret("bind-pw"),
-		})
+		}
+		_, err := identity.NewIdentity(ctx, "identity", args)
 		return err
 	})
 	if err != nil {
@@ -29,7 +30,7 @@ func deploy(t *testing.T, args identity.Args) *mocks.Mocks {
 	return m
 }
 
-func check(t *testing.T, r mocks.Resource, want map[string]any) {
+func check(t *testing.T, r mockengine.Resource, want map[string]any) {
 	t.Helper()
 	for path, w := range want {
 		if got := r.Input(path); !reflect.DeepEqual(got, w) {
@@ -71,7 +72,7 @@ func TestClientRolesAndFederation(t *testing.T) {
 		"serviceAccountsEnabled": true, "useRefreshTokens": true,
 		"clientSecret": "[secret]",
 	})
-	roles := map[string]mocks.Resource{}
+	roles := map[string]mockengine.Resource{}
 	for _, r := range m.ByType("keycloak:index/role:Role") {
 		roles[r.Input("name").(string)] = r
 	}

@@ -203,3 +203,17 @@ func HelmRelease(ctx *pulumi.Context, name, release, namespace string, chart Cha
 		Timeout:        pulumi.Int(900),
 	}, opts...)
 }
+
+// ChildOf is the option every child of a component takes: the component as
+// parent, and the component's own explicit dependencies. Pulumi does not pass
+// a component's DependsOn on to its children (sdk/v3 go/pulumi context.go
+// takes dependencies from each resource's own options only), so without it
+// a Helm release could be installed before the namespace its component
+// waits for.
+func ChildOf(component pulumi.Resource, componentOpts []pulumi.ResourceOption) pulumi.ResourceOption {
+	o, err := pulumi.NewResourceOptions(componentOpts...)
+	if err != nil || len(o.DependsOn) == 0 {
+		return pulumi.Parent(component)
+	}
+	return pulumi.Composite(pulumi.Parent(component), pulumi.DependsOn(o.DependsOn))
+}

@@ -17,7 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Args configures the mesh. Its JSON form is bac:mesh.
+// Args configures the mesh. Its JSON form is a stack config value.
 type Args struct {
 	Enabled bool `json:"enabled"`
 	// InstallWithHelm installs istio-base and istiod here; false when the
@@ -28,14 +28,29 @@ type Args struct {
 	Network          string     `json:"network"`
 	PilotMinReplicas int        `json:"pilotMinReplicas"`
 	PilotMaxReplicas int        `json:"pilotMaxReplicas"`
-	// AllowedPrincipals may call the business services (Kong and the MCP orchestrator).
+	// AllowedPrincipals may call the business services, besides the
+	// principals the stack adds (the gateway's service account).
 	AllowedPrincipals []string `json:"allowedPrincipals"`
 	AllowedMethods    []string `json:"allowedMethods"`
 	AllowedPaths      []string `json:"allowedPaths"`
-	// IngressNamespaces may open connections to the services' port.
+	// IngressNamespaces may open connections to the services' port, besides
+	// the namespaces the stack adds (the gateway's).
 	IngressNamespaces []string `json:"ingressNamespaces"`
 	// Egress are the only destinations services may connect to, besides DNS.
 	Egress []Egress `json:"egress"`
+
+	// Set by the stack, never from the JSON form:
+
+	// Services are the business services the zero-trust policies protect.
+	Services []services.Service `json:"-"`
+}
+
+// Namespace is where istiod and the mesh-wide policies live.
+const Namespace = "istio-system"
+
+// Principal is the mesh identity (SPIFFE path) of a service account.
+func Principal(namespace, serviceAccount string) string {
+	return "cluster.local/ns/" + namespace + "/sa/" + serviceAccount
 }
 
 // Egress is an allowed destination namespace and TCP port.
@@ -55,20 +70,19 @@ func DefaultArgs() Args {
 		Network:          "bac-network",
 		PilotMinReplicas: 3,
 		PilotMaxReplicas: 10,
-		AllowedPrincipals: []string{
-			"cluster.local/ns/api-gateway/sa/kong",
-			"cluster.local/ns/ai-services/sa/mcp-orchestrator",
-		},
+		// The seed's second caller; the gateway's identity and namespace
+		// are added by the stack from the gateway's settings.
+		AllowedPrincipals: []string{Principal("ai-services", "mcp-orchestrator")},
 		AllowedMethods:    []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
 		AllowedPaths:      []string{"/v1/*"},
-		IngressNamespaces: []string{"api-gateway", "ai-services"},
+		IngressNamespaces: []string{"ai-services"},
 		// The seed's three destinations, plus istiod: without xDS and
 		// certificates from it, the sidecars of a STRICT mesh never start.
-		Egress: []Egress{{"database", 5432}, {"cache", 6379}, {"event-streaming", 9092}, {"istio-system", 15012}},
+		Egress: []Egress{{"database", 5432}, {"cache", 6379}, {"event-streaming", 9092}, {Namespace, 15012}},
 	}
 }
 
-// Validate returns every problem; path is bac:mesh.
+// Validate returns every problem, each at its path below path.
 func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if !a.Enabled {
@@ -98,21 +112,21 @@ type Mesh struct {
 	pulumi.ResourceState
 }
 
-// NewMesh deploys the mesh for the business services. The kubernetes provider
-// comes from opts; the namespaces must exist.
-func NewMesh(ctx *pulumi.Context, name string, args Args, svcs []services.Service, opts ...pulumi.ResourceOption) (*Mesh, error) {
-	if err := args.Validate("bac:mesh").Err(); err != nil {
+// NewMesh deploys the mesh for args.Services. The kubernetes provider comes
+// from opts; the namespaces must exist.
+func NewMesh(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Mesh, error) {
+	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
 	m := &Mesh{}
 	if err := ctx.RegisterComponentResource("bac:mesh:Mesh", name, m, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(m)
+	parent := kube.ChildOf(m, opts)
 	release := func(chart string, values map[string]any, deps []pulumi.Resource) (*helmv3.Release, error) {
 		c := args.Chart
 		c.Name = chart // base and istiod share the repository and version
-		return kube.HelmRelease(ctx, name+"-"+chart, "istio-"+chart, "istio-system", c, values, parent, pulumi.DependsOn(deps))
+		return kube.HelmRelease(ctx, name+"-"+chart, "istio-"+chart, Namespace, c, values, parent, pulumi.DependsOn(deps))
 	}
 	base, err := release("base", map[string]any{"defaultRevision": "default"}, nil)
 	if err != nil {
@@ -131,12 +145,12 @@ func NewMesh(ctx *pulumi.Context, name string, args Args, svcs []services.Servic
 	if _, err := apiextensions.NewCustomResource(ctx, name+"-peer-authentication", &apiextensions.CustomResourceArgs{
 		ApiVersion:  pulumi.String("security.istio.io/v1"),
 		Kind:        pulumi.String("PeerAuthentication"),
-		Metadata:    kube.Metadata("default", "istio-system", nil),
+		Metadata:    kube.Metadata("default", Namespace, nil),
 		OtherFields: kubernetes.UntypedArgs{"spec": map[string]any{"mtls": map[string]any{"mode": "STRICT"}}},
 	}, parent, afterIstio); err != nil {
 		return nil, fmt.Errorf("peer authentication: %w", err)
 	}
-	for _, svc := range svcs {
+	for _, svc := range args.Services {
 		if err := servicePolicies(ctx, name, args, svc, parent, afterIstio); err != nil {
 			return nil, err
 		}

@@ -8,14 +8,15 @@ import (
 
 	"github.com/bac-platform/infra/components/mesh"
 	"github.com/bac-platform/infra/components/services"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-func deploy(t *testing.T, args mesh.Args) *mocks.Mocks {
+func deploy(t *testing.T, args mesh.Args) *mockengine.Mocks {
 	t.Helper()
-	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
-		_, err := mesh.NewMesh(ctx, "mesh", args, services.Default())
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		args.Services = services.Default()
+		_, err := mesh.NewMesh(ctx, "mesh", args)
 		return err
 	})
 	if err != nil {
@@ -63,7 +64,12 @@ func TestGitOpsOwnedIstiodKeepsBase(t *testing.T) {
 }
 
 func TestEveryServiceIsZeroTrust(t *testing.T) {
-	m := deploy(t, mesh.DefaultArgs())
+	// The stack adds the gateway's identity and namespace (stacks/wiring.go);
+	// here they are set as the stack would.
+	args := mesh.DefaultArgs()
+	args.AllowedPrincipals = append([]string{mesh.Principal("api-gateway", "kong")}, args.AllowedPrincipals...)
+	args.IngressNamespaces = append([]string{"api-gateway"}, args.IngressNamespaces...)
+	m := deploy(t, args)
 	for _, svc := range services.Default() {
 		authz, ok := m.Find("kubernetes:security.istio.io/v1:AuthorizationPolicy", "mesh-"+svc.Name+"-authz")
 		if !ok {
@@ -106,7 +112,7 @@ func TestEveryServiceIsZeroTrust(t *testing.T) {
 		deny, _ := m.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mesh-"+svc.Name+"-default-deny")
 		if deny.Input("metadata.namespace") != svc.Namespace || !reflect.DeepEqual(deny.Input("spec.policyTypes"), []any{"Ingress", "Egress"}) ||
 			deny.Input("spec.ingress") != nil || deny.Input("spec.egress") != nil {
-			t.Errorf("%s default deny = %v", svc.Name, mocks.PlainMap(deny.Inputs))
+			t.Errorf("%s default deny = %v", svc.Name, mockengine.PlainMap(deny.Inputs))
 		}
 	}
 }

@@ -1,11 +1,11 @@
-// Package namespaces creates the namespaces the platform owns, labelled
-// name=<namespace> (the NetworkPolicies select namespaces by that label) and,
-// for business services, for Istio sidecar injection.
+// Package namespaces creates the namespaces the platform relies on, each
+// labelled name=<namespace> (the NetworkPolicies select namespaces by that
+// label) and with its tier; those whose workloads join the mesh are labelled
+// for Istio sidecar injection.
 package namespaces
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/bac-platform/infra/components/kube"
@@ -14,20 +14,34 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// TierLabel marks a namespace "platform" or "service" (business service).
+// TierLabel holds a namespace's tier; the compliance gate finds the
+// business services' namespaces by it.
 const TierLabel = "bac-platform.io/tier"
 
-// Platform are the namespaces of the platform's own workloads.
-var Platform = []string{"api-gateway", "auth", "istio-system", "argocd", "security", "monitoring"}
+// Tiers of namespaces.
+const (
+	// TierPlatform holds the platform's own workloads.
+	TierPlatform = "platform"
+	// TierService holds one business service.
+	TierService = "service"
+	// TierPeer holds workloads the platform does not deploy but whose
+	// namespace its policies name (data services, AI services).
+	TierPeer = "peer"
+)
 
-// Args lists the namespaces to create.
-type Args struct {
-	// Platform namespaces hold platform workloads (no sidecar injection for istio-system).
-	Platform []string
-	// Services are the business services' namespaces, labelled for Istio injection.
-	Services []string
-	// MeshInjection labels the service namespaces (and api-gateway) istio-injection=enabled.
+// Namespace is one namespace to create.
+type Namespace struct {
+	Name string
+	// Tier is TierPlatform, TierService or TierPeer.
+	Tier string
+	// MeshInjection labels the namespace istio-injection=enabled.
 	MeshInjection bool
+}
+
+// Args lists the namespaces to create. The stack derives them from the
+// enabled components.
+type Args struct {
+	Namespaces []Namespace
 }
 
 // Namespaces are the created namespaces by name.
@@ -38,52 +52,45 @@ type Namespaces struct {
 	ByName map[string]*corev1.Namespace
 }
 
-// Validate checks the names.
+// Validate checks the names and tiers and that no namespace is listed twice.
 func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
-	for i, n := range append(append([]string{}, a.Platform...), a.Services...) {
-		kube.ValidateName(&ps, fmt.Sprintf("%s[%d]", path, i), n)
+	seen := map[string]bool{}
+	for i, n := range a.Namespaces {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		kube.ValidateName(&ps, p+".name", n.Name)
+		if n.Tier != TierPlatform && n.Tier != TierService && n.Tier != TierPeer {
+			ps.Add(p+".tier", "%q is not one of %s, %s, %s", n.Tier, TierPlatform, TierService, TierPeer)
+		}
+		if seen[n.Name] {
+			ps.Add(p+".name", "%q is listed twice", n.Name)
+		}
+		seen[n.Name] = true
 	}
 	return ps
 }
 
 // NewNamespaces creates the namespaces; the kubernetes provider comes from opts.
 func NewNamespaces(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Namespaces, error) {
-	if err := args.Validate("namespaces").Err(); err != nil {
+	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
 	n := &Namespaces{ByName: map[string]*corev1.Namespace{}}
 	if err := ctx.RegisterComponentResource("bac:namespaces:Namespaces", name, n, opts...); err != nil {
 		return nil, err
 	}
-	inject := map[string]bool{}
-	if args.MeshInjection {
-		inject["api-gateway"] = true
-		for _, s := range args.Services {
-			inject[s] = true
-		}
-	}
-	all := append(append([]string{}, args.Platform...), args.Services...)
-	sort.Strings(all)
-	for _, ns := range all {
-		if _, done := n.ByName[ns]; done {
-			continue
-		}
-		// The compliance gate finds business namespaces by their tier.
-		labels := map[string]string{"name": ns, TierLabel: "platform"}
-		if slices.Contains(args.Services, ns) {
-			labels[TierLabel] = "service"
-		}
-		if inject[ns] {
+	for _, ns := range args.Namespaces {
+		labels := map[string]string{"name": ns.Name, TierLabel: ns.Tier}
+		if ns.MeshInjection {
 			labels["istio-injection"] = "enabled"
 		}
-		meta := kube.Metadata(ns, "", labels)
+		meta := kube.Metadata(ns.Name, "", labels)
 		meta.Namespace = nil
-		res, err := corev1.NewNamespace(ctx, ns, &corev1.NamespaceArgs{Metadata: meta}, pulumi.Parent(n))
+		res, err := corev1.NewNamespace(ctx, ns.Name, &corev1.NamespaceArgs{Metadata: meta}, pulumi.Parent(n))
 		if err != nil {
-			return nil, fmt.Errorf("namespace %s: %w", ns, err)
+			return nil, fmt.Errorf("namespace %s: %w", ns.Name, err)
 		}
-		n.ByName[ns] = res
+		n.ByName[ns.Name] = res
 	}
 	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{}); err != nil {
 		return nil, err
@@ -91,7 +98,7 @@ func NewNamespaces(ctx *pulumi.Context, name string, args Args, opts ...pulumi.R
 	return n, nil
 }
 
-// All returns every namespace resource, for DependsOn.
+// All returns every namespace resource sorted by name, for DependsOn.
 func (n *Namespaces) All() []pulumi.Resource {
 	names := make([]string, 0, len(n.ByName))
 	for k := range n.ByName {

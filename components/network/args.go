@@ -19,7 +19,7 @@ const (
 	NATSingle = "single"
 )
 
-// Args configures the network. Its JSON form is the stack config key bac:network.
+// Args configures the network. Its JSON form is a stack config value.
 type Args struct {
 	// CIDR is the VPC's IPv4 block, /16 to /20.
 	CIDR string `json:"cidr"`
@@ -60,7 +60,7 @@ func DefaultArgs(region string) Args {
 	}
 }
 
-// Validate returns every problem in the args; path is the config key (bac:network).
+// Validate returns every problem in the args, each at its path below path.
 func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if a.CIDR == "" {

@@ -28,7 +28,7 @@ type Network struct {
 // NewNetwork builds the VPC described by args. The AWS provider for the region
 // comes from opts (pulumi.Providers); children inherit it.
 func NewNetwork(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Network, error) {
-	if err := args.Validate("bac:network").Err(); err != nil {
+	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
 	n := &Network{}

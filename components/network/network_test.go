@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/bac-platform/infra/components/network"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -60,11 +60,11 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func deploy(t *testing.T, args network.Args) *mocks.Mocks {
+func deploy(t *testing.T, args network.Args) *mockengine.Mocks {
 	t.Helper()
 	args.ClusterName = "bac-prod-us-east-1"
 	args.Tags = map[string]string{"Environment": "production"}
-	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
 		_, err := network.NewNetwork(ctx, "net", args)
 		return err
 	})
@@ -137,11 +137,11 @@ func TestFlowLogsCaptureAllTrafficWithRetention(t *testing.T) {
 }
 
 func TestNewNetworkRejectsInvalidArgs(t *testing.T) {
-	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
 		_, err := network.NewNetwork(ctx, "net", network.DefaultArgs("us-east-1"))
 		return err
 	})
-	if err == nil || !strings.Contains(err.Error(), "bac:network.cidr: is required") || len(m.Resources()) != 0 {
+	if err == nil || !strings.Contains(err.Error(), "net.cidr: is required") || len(m.Resources()) != 0 {
 		t.Fatalf("err = %v, resources = %d", err, len(m.Resources()))
 	}
 }

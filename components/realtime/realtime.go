@@ -4,25 +4,28 @@
 package realtime
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/bac-platform/infra/components/kube"
 	"github.com/bac-platform/infra/components/services"
 	"github.com/bac-platform/infra/components/validate"
-	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Args configures both workloads. Its JSON form is bac:realtime.
+// Args configures both workloads. Its JSON form is a stack config value.
 type Args struct {
 	Enabled   bool      `json:"enabled"`
 	Namespace string    `json:"namespace"`
 	WebSocket WebSocket `json:"websocket"`
 	GraphQL   GraphQL   `json:"graphql"`
 
-	// JWTSecret verifies client tokens (config secret bac:jwtSecret). Set by the stack.
+	// Set by the stack, never from the JSON form:
+
+	// Services are the business services the GraphQL gateway federates.
+	Services []services.Service `json:"-"`
+	// JWTSecret verifies client tokens.
 	JWTSecret pulumi.StringInput `json:"-"`
 }
 
@@ -89,7 +92,7 @@ func DefaultArgs() Args {
 	}
 }
 
-// Validate returns every problem; path is bac:realtime.
+// Validate returns every problem, each at its path below path.
 func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if !a.Enabled {
@@ -121,19 +124,20 @@ type Realtime struct {
 	pulumi.ResourceState
 }
 
-// NewRealtime deploys both workloads; the GraphQL gateway federates svcs.
-func NewRealtime(ctx *pulumi.Context, name string, args Args, svcs []services.Service, opts ...pulumi.ResourceOption) (*Realtime, error) {
-	if err := args.Validate("bac:realtime").Err(); err != nil {
+// NewRealtime deploys both workloads; the GraphQL gateway federates
+// args.Services. The kubernetes provider comes from opts.
+func NewRealtime(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Realtime, error) {
+	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
 	if args.JWTSecret == nil {
-		return nil, fmt.Errorf("realtime: the JWT secret (bac:jwtSecret) is required")
+		return nil, errors.New("args.JWTSecret is required")
 	}
 	r := &Realtime{}
 	if err := ctx.RegisterComponentResource("bac:realtime:Realtime", name, r, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(r)
+	parent := kube.ChildOf(r, opts)
 	secret, err := corev1.NewSecret(ctx, name+"-jwt", &corev1.SecretArgs{
 		Metadata:   kube.Metadata(JWTSecretName, args.Namespace, nil),
 		Type:       pulumi.String("Opaque"),
@@ -143,30 +147,36 @@ func NewRealtime(ctx *pulumi.Context, name string, args Args, svcs []services.Se
 		return nil, fmt.Errorf("jwt secret: %w", err)
 	}
 	ws := args.WebSocket
-	if err := workload(ctx, name, args.Namespace, WebSocketName, ws.Image, ws.Replicas, ws.Port, ws.Resources,
-		ws.LivenessProbe, ws.ReadinessProbe, corev1.EnvVarArray{
-			corev1.EnvVarArgs{Name: pulumi.String("JWT_SECRET"), ValueFrom: corev1.EnvVarSourceArgs{
-				SecretKeyRef: corev1.SecretKeySelectorArgs{Name: pulumi.String(JWTSecretName), Key: pulumi.String("secret")}}},
-			corev1.EnvVarArgs{Name: pulumi.String("REDIS_URL"), Value: pulumi.String(ws.RedisURL)},
-			corev1.EnvVarArgs{Name: pulumi.String("PORT"), Value: pulumi.String(fmt.Sprint(ws.Port))},
-		}, &corev1.SessionAffinityConfigArgs{ClientIP: corev1.ClientIPConfigArgs{TimeoutSeconds: pulumi.Int(ws.SessionAffinitySeconds)}},
-		parent, pulumi.DependsOn([]pulumi.Resource{secret})); err != nil {
+	if _, err := kube.NewWorkload(ctx, name, kube.WorkloadArgs{
+		App: WebSocketName, Container: "server", Namespace: args.Namespace, Image: ws.Image, Replicas: ws.Replicas,
+		Env: corev1.EnvVarArray{
+			kube.EnvFromSecret("JWT_SECRET", JWTSecretName, "secret"),
+			kube.EnvValue("REDIS_URL", ws.RedisURL),
+			kube.EnvValue("PORT", fmt.Sprint(ws.Port)),
+		},
+		Ports:     []kube.Port{{Name: "http", Port: ws.Port}},
+		Resources: ws.Resources, Liveness: ws.LivenessProbe, Readiness: ws.ReadinessProbe,
+		RunAsUser: nodeUser, FSGroup: nodeUser, WritableDirs: map[string]string{"tmp": "/tmp"},
+		SessionAffinitySeconds: ws.SessionAffinitySeconds,
+	}, parent, pulumi.DependsOn([]pulumi.Resource{secret})); err != nil {
 		return nil, err
 	}
 	gql := args.GraphQL
 	env := corev1.EnvVarArray{
 		// Production mode: no schema introspection, internal errors masked.
-		corev1.EnvVarArgs{Name: pulumi.String("NODE_ENV"), Value: pulumi.String("production")},
-		corev1.EnvVarArgs{Name: pulumi.String("PORT"), Value: pulumi.String(fmt.Sprint(gql.Port))},
+		kube.EnvValue("NODE_ENV", "production"),
+		kube.EnvValue("PORT", fmt.Sprint(gql.Port)),
 	}
-	for _, s := range svcs {
-		env = append(env, corev1.EnvVarArgs{
-			Name:  pulumi.Sprintf("SUBGRAPH_%s_URL", upper(s.Name)),
-			Value: pulumi.Sprintf("http://%s:%d%s", s.Host(), s.Port, gql.SubgraphPath),
-		})
+	for _, s := range args.Services {
+		env = append(env, kube.EnvValue(fmt.Sprintf("SUBGRAPH_%s_URL", upper(s.Name)),
+			fmt.Sprintf("http://%s:%d%s", s.Host(), s.Port, gql.SubgraphPath)))
 	}
-	if err := workload(ctx, name, args.Namespace, GraphQLName, gql.Image, gql.Replicas, gql.Port, gql.Resources,
-		gql.Probe, gql.Probe, env, nil, parent); err != nil {
+	if _, err := kube.NewWorkload(ctx, name, kube.WorkloadArgs{
+		App: GraphQLName, Container: "server", Namespace: args.Namespace, Image: gql.Image, Replicas: gql.Replicas,
+		Env: env, Ports: []kube.Port{{Name: "http", Port: gql.Port}},
+		Resources: gql.Resources, Liveness: gql.Probe, Readiness: gql.Probe,
+		RunAsUser: nodeUser, FSGroup: nodeUser, WritableDirs: map[string]string{"tmp": "/tmp"},
+	}, parent); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(r, pulumi.Map{}); err != nil {
@@ -175,61 +185,8 @@ func NewRealtime(ctx *pulumi.Context, name string, args Args, svcs []services.Se
 	return r, nil
 }
 
-// workload is a Deployment of one restricted, non-root container and its
-// ClusterIP Service (ClientIP affinity when given).
-func workload(ctx *pulumi.Context, name, namespace, app string, image kube.Image, replicas, port int, res kube.Resources,
-	liveness, readiness kube.Probe, env corev1.EnvVarArray, affinity *corev1.SessionAffinityConfigArgs, opts ...pulumi.ResourceOption,
-) error {
-	labels := pulumi.StringMap{"app": pulumi.String(app)}
-	if _, err := appsv1.NewDeployment(ctx, name+"-"+app, &appsv1.DeploymentArgs{
-		Metadata: kube.Metadata(app, namespace, map[string]string{"app": app}),
-		Spec: appsv1.DeploymentSpecArgs{
-			Replicas: pulumi.Int(replicas),
-			Selector: metav1.LabelSelectorArgs{MatchLabels: labels},
-			Template: corev1.PodTemplateSpecArgs{
-				Metadata: metav1.ObjectMetaArgs{Labels: labels},
-				Spec: corev1.PodSpecArgs{
-					AutomountServiceAccountToken: pulumi.Bool(false),
-					SecurityContext: corev1.PodSecurityContextArgs{
-						RunAsNonRoot: pulumi.Bool(true), RunAsUser: pulumi.Int(10001), FsGroup: pulumi.Int(10001),
-						SeccompProfile: corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-					},
-					Containers: corev1.ContainerArray{corev1.ContainerArgs{
-						Name:            pulumi.String("server"),
-						Image:           pulumi.String(image.String()),
-						Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{ContainerPort: pulumi.Int(port), Name: pulumi.String("http")}},
-						Env:             env,
-						Resources:       res.Args(),
-						LivenessProbe:   liveness.Args(),
-						ReadinessProbe:  readiness.Args(),
-						SecurityContext: kube.Restricted(),
-						// Node needs a writable /tmp; the root filesystem stays read-only.
-						VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}},
-					}},
-					Volumes: corev1.VolumeArray{corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}}},
-				},
-			},
-		},
-	}, opts...); err != nil {
-		return fmt.Errorf("%s deployment: %w", app, err)
-	}
-	spec := corev1.ServiceSpecArgs{
-		Type:     pulumi.String("ClusterIP"),
-		Selector: labels,
-		Ports:    corev1.ServicePortArray{corev1.ServicePortArgs{Port: pulumi.Int(port), TargetPort: pulumi.Int(port), Protocol: pulumi.String("TCP"), Name: pulumi.String("http")}},
-	}
-	if affinity != nil {
-		spec.SessionAffinity = pulumi.String("ClientIP")
-		spec.SessionAffinityConfig = affinity
-	}
-	if _, err := corev1.NewService(ctx, name+"-"+app, &corev1.ServiceArgs{
-		Metadata: kube.Metadata(app, namespace, map[string]string{"app": app}),
-		Spec:     spec,
-	}, opts...); err != nil {
-		return fmt.Errorf("%s service: %w", app, err)
-	}
-	return nil
-}
+// nodeUser is the unprivileged user the Node.js workloads run as.
+const nodeUser = 10001
 
 func upper(s string) string {
 	b := []byte(s)

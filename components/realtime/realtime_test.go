@@ -7,16 +7,17 @@ import (
 
 	"github.com/bac-platform/infra/components/realtime"
 	"github.com/bac-platform/infra/components/services"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-func deploy(t *testing.T) *mocks.Mocks {
+func deploy(t *testing.T) *mockengine.Mocks {
 	t.Helper()
-	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
 		args := realtime.DefaultArgs()
 		args.JWTSecret = pulumi.ToSecret(pulumi.String("jwt-s3cr3t")).(pulumi.StringOutput)
-		_, err := realtime.NewRealtime(ctx, "realtime", args, services.Default())
+		args.Services = services.Default()
+		_, err := realtime.NewRealtime(ctx, "realtime", args)
 		return err
 	})
 	if err != nil {
@@ -65,7 +66,7 @@ func TestWebSocketServerIsTheSeeds(t *testing.T) {
 	}
 	secret, _ := m.Find("kubernetes:core/v1:Secret", "realtime-jwt")
 	if secret.Input("metadata.name") != "jwt-secret" || secret.Input("stringData.secret") != "[secret]" {
-		t.Errorf("jwt secret = %v", mocks.PlainMap(secret.Inputs))
+		t.Errorf("jwt secret = %v", mockengine.PlainMap(secret.Inputs))
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Args configures the security workloads. Its JSON form is bac:security.
+// Args configures the security workloads. Its JSON form is a stack config value.
 type Args struct {
 	Enabled   bool   `json:"enabled"`
 	Namespace string `json:"namespace"`
@@ -54,7 +54,7 @@ func DefaultArgs() Args {
 	}
 }
 
-// Validate returns every problem; path is bac:security.
+// Validate returns every problem, each at its path below path.
 func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if !a.Enabled {
@@ -89,14 +89,14 @@ const (
 
 // NewSecurity deploys the workloads; the kubernetes provider comes from opts.
 func NewSecurity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Security, error) {
-	if err := args.Validate("bac:security").Err(); err != nil {
+	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
 	s := &Security{}
 	if err := ctx.RegisterComponentResource("bac:security:Security", name, s, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(s)
+	parent := kube.ChildOf(s, opts)
 	if err := scan(ctx, name, args, parent); err != nil {
 		return nil, err
 	}

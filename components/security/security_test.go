@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/bac-platform/infra/components/security"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-func deploy(t *testing.T) *mocks.Mocks {
+func deploy(t *testing.T) *mockengine.Mocks {
 	t.Helper()
-	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
 		_, err := security.NewSecurity(ctx, "security", security.DefaultArgs())
 		return err
 	})
@@ -42,11 +42,11 @@ func TestTrivyScanCanListPods(t *testing.T) {
 	}
 	role, _ := m.Find("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "security-trivy-scanner")
 	if !reflect.DeepEqual(role.Input("rules[0].resources"), []any{"pods"}) || !reflect.DeepEqual(role.Input("rules[0].verbs"), []any{"get", "list"}) {
-		t.Errorf("role = %v", mocks.PlainMap(role.Inputs))
+		t.Errorf("role = %v", mockengine.PlainMap(role.Inputs))
 	}
 	binding, _ := m.Find("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "security-trivy-scanner")
 	if binding.Input("subjects[0].name") != "trivy-scanner" || binding.Input("subjects[0].namespace") != "security" {
-		t.Errorf("binding = %v", mocks.PlainMap(binding.Inputs))
+		t.Errorf("binding = %v", mockengine.PlainMap(binding.Inputs))
 	}
 }
 

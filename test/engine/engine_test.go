@@ -11,13 +11,15 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/bac-platform/infra/policies/rules"
 	"github.com/bac-platform/infra/stacks"
+	"github.com/bac-platform/infra/stacks/mockengine"
+	"github.com/bac-platform/infra/stacks/stackfile"
 	"github.com/bac-platform/infra/test/engine/simulate"
-	"github.com/bac-platform/infra/test/mocks"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
@@ -55,15 +57,15 @@ func pulumiCLI(t *testing.T) auto.PulumiCommand {
 // config and a real value for every secret the stack needs.
 func newStack(t *testing.T, ctx context.Context, name string) *engineStack {
 	t.Helper()
-	project, err := stacks.ProjectName(repoRoot)
+	project, err := stackfile.ProjectName(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sf, err := stacks.ReadStackFile(repoRoot, project, name)
+	sf, err := stackfile.Read(repoRoot, project, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := stacks.Parse(sf.Values, sf.SecretKeys)
+	cfg, _ := stacks.Decode(sf.Values)
 	region := cfg.Region
 	if region == "" {
 		region = "us-east-1"
@@ -100,16 +102,18 @@ func newStack(t *testing.T, ctx context.Context, name string) *engineStack {
 		t.Fatalf("stack %s: %v", name, err)
 	}
 	es := &engineStack{name: name, stack: stack, sims: sims, secrets: map[string]string{}}
+	// Every secret in one CLI call (paths: the kubeconfig is nested).
+	secrets := auto.ConfigMap{}
 	for _, path := range cfg.RequiredSecrets() {
 		value := "engine-secret-" + strings.NewReplacer(":", "-", ".", "-").Replace(path)
 		if path == stacks.KubeconfigPath {
-			value = mocks.Kubeconfig("bac-local", "https://127.0.0.1:6443", "local")
+			value = mockengine.Kubeconfig("bac-local", "https://127.0.0.1:6443", "local")
 		}
 		es.secrets[path] = value
-		if err := stack.SetConfigWithOptions(ctx, path, auto.ConfigValue{Value: value, Secret: true},
-			&auto.ConfigOptions{Path: strings.Contains(path, ".")}); err != nil {
-			t.Fatalf("config %s: %v", path, err)
-		}
+		secrets[path] = auto.ConfigValue{Value: value, Secret: true}
+	}
+	if err := stack.SetAllConfigWithOptions(ctx, secrets, &auto.ConfigOptions{Path: true}); err != nil {
+		t.Fatalf("config: %v", err)
 	}
 	return es
 }
@@ -117,12 +121,10 @@ func newStack(t *testing.T, ctx context.Context, name string) *engineStack {
 // offlineURNs are the URNs the offline plan lists for a stack.
 func offlineURNs(t *testing.T, name string) map[string]string {
 	t.Helper()
-	project, _ := stacks.ProjectName(repoRoot)
-	sf, _ := stacks.ReadStackFile(repoRoot, project, name)
-	draft, _ := stacks.Parse(sf.Values, sf.SecretKeys)
-	sf, _ = stacks.WithPlaceholders(sf, draft)
-	cfg, _ := stacks.Parse(sf.Values, sf.SecretKeys)
-	m, err := mocks.RunStack(stacks.Program, project, cfg.Region, sf)
+	project, _ := stackfile.ProjectName(repoRoot)
+	sf, _ := stackfile.Read(repoRoot, project, name)
+	offline, _ := stacks.PrepareOffline(sf)
+	m, err := mockengine.RunStack(stacks.Program, project, offline.Config.Region, offline.File)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +183,7 @@ func masked(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		if _, ok := t[secretSig]; ok {
-			return stacks.SecretPlaceholder
+			return stackfile.SecretPlaceholder
 		}
 		out := make(map[string]any, len(t))
 		for k, e := range t {
@@ -233,13 +235,18 @@ type timing struct {
 }
 
 func TestEveryStackThroughTheEngine(t *testing.T) {
-	names, err := stacks.StackNames(repoRoot)
+	names, err := stackfile.Names(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mu sync.Mutex
 	var timings []timing
+	t.Cleanup(func() { writeTimings(t, timings) })
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
+			// Stacks are independent (own backend, own simulators): while one
+			// waits on the CLI, another runs its program.
+			t.Parallel()
 			ctx := context.Background()
 			start := time.Now()
 			want := offlineURNs(t, name)
@@ -315,9 +322,22 @@ func TestEveryStackThroughTheEngine(t *testing.T) {
 					t.Error("the kubeconfig output must be secret")
 				}
 			}
+			mu.Lock()
 			timings = append(timings, timing{name, len(resources), upTime, previewTime, offline})
+			mu.Unlock()
+
+			// The change cases reuse the deployed production stack instead of
+			// deploying their own.
+			if name == "prod-us-east-1" {
+				changesDriftAndProtection(t, ctx, es)
+			}
 		})
 	}
+}
+
+// writeTimings logs the figures and writes them where make bench-engine reads them.
+func writeTimings(t *testing.T, timings []timing) {
+	sort.Slice(timings, func(i, j int) bool { return timings[i].stack < timings[j].stack })
 	if len(timings) > 0 {
 		var b strings.Builder
 		b.WriteString("bench: stack              resources  engine-up  engine-preview  offline-plan\n")
@@ -332,14 +352,9 @@ func TestEveryStackThroughTheEngine(t *testing.T) {
 	}
 }
 
-// TestChangesDriftAndProtection: in-place updates, replacements, drift and
-// the protected resources, on the production stack.
-func TestChangesDriftAndProtection(t *testing.T) {
-	ctx := context.Background()
-	es := newStack(t, ctx, "prod-us-east-1")
-	if _, err := es.stack.Up(ctx, optup.SuppressProgress()); err != nil {
-		t.Fatalf("up: %v", err)
-	}
+// changesDriftAndProtection: in-place updates, replacements, drift and the
+// protected resources, on the deployed production stack (destroy runs last).
+func changesDriftAndProtection(t *testing.T, ctx context.Context, es *engineStack) {
 	setPath := func(path, value string) {
 		t.Helper()
 		if err := es.stack.SetConfigWithOptions(ctx, path, auto.ConfigValue{Value: value}, &auto.ConfigOptions{Path: true}); err != nil {
@@ -413,8 +428,8 @@ func TestChangesDriftAndProtection(t *testing.T) {
 			}
 		}
 		sort.Strings(protected)
-		for _, want := range []string{"aws:kms/key:Key::bac-prod-us-east-1-secrets", "SecretBackendKey::secrets-database-encryption",
-			"SecretBackendKey::secrets-pii-encryption", "keycloak:index/realm:Realm::identity-realm"} {
+		for _, want := range []string{"aws:kms/key:Key::bac-prod-us-east-1-secrets", "SecretBackendKey::vault-database-encryption",
+			"SecretBackendKey::vault-pii-encryption", "keycloak:index/realm:Realm::identity-realm"} {
 			found := false
 			for _, urn := range protected {
 				found = found || strings.HasSuffix(urn, want)

@@ -7,11 +7,14 @@ package integration
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +103,7 @@ func TestEphemeralStack(t *testing.T) {
 		`"memory":{"minSize":1,"desiredSize":1,"maxSize":2},"gpu":{"minSize":0,"desiredSize":0,"maxSize":1}}}`,
 		cluster, os.Getenv("BAC_IT_PUBLIC_CIDR")), false)
 	// Per-run Vault mounts, so runs never touch each other's keys.
-	set("bac:secrets", fmt.Sprintf(`{"transitPath":"transit-%s","databasePath":"database-%s"}`, name, name), false)
+	set("bac:vault", fmt.Sprintf(`{"transitPath":"transit-%s","databasePath":"database-%s"}`, name, name), false)
 	set("bac:oidcClientSecret", random.UniqueId()+random.UniqueId(), true)
 	set("bac:jwtSecret", random.UniqueId()+random.UniqueId(), true)
 	set("bac:keycloakAdminPassword", random.UniqueId()+random.UniqueId(), true)
@@ -121,6 +124,16 @@ func TestEphemeralStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	kube := func(ns string) *k8s.KubectlOptions { return k8s.NewKubectlOptions("", path, ns) }
+	// What the stack's configuration deploys: its API host and Applications.
+	cfg := stacks.Defaults(stacks.Staging, region)
+	apiHost := cfg.Gateway.Host
+	wantApplications := []string{"root-app", "monitoring-stack"}
+	if !cfg.Mesh.InstallWithHelm {
+		wantApplications = append(wantApplications, "istio-system")
+	}
+	for _, svc := range cfg.Services {
+		wantApplications = append(wantApplications, svc.ServiceName)
+	}
 
 	t.Run("node pools ready with labels and taints", func(t *testing.T) {
 		k8s.WaitUntilAllNodesReady(t, kube(""), 60, 20*time.Second)
@@ -197,9 +210,21 @@ func TestEphemeralStack(t *testing.T) {
 		if host == "" {
 			t.Fatal("the proxy has no load balancer address")
 		}
-		url := "http://" + host + "/v1/crm/contacts"
-		http_helper.HttpGetWithRetryWithCustomValidation(t, url, nil, 60, 10*time.Second,
-			func(status int, body string) bool { return status == 401 || status == 426 })
+		// The routes are https-only: plain http is refused with 426 Upgrade
+		// Required, and https without a token with 401. Both must hold; a
+		// 426 alone proves nothing about the JWT plugin.
+		http_helper.HttpGetWithRetryWithCustomValidation(t, "http://"+host+"/v1/crm/contacts", nil, 60, 10*time.Second,
+			func(status int, _ string) bool { return status == 426 })
+		retry.DoWithRetry(t, "https route without a token", 60, 10*time.Second, func() (string, error) {
+			status, err := getWithHost("https://"+host+"/v1/crm/contacts", apiHost)
+			if err != nil {
+				return "", err
+			}
+			if status != 401 {
+				return "", fmt.Errorf("status %d, want 401", status)
+			}
+			return "401", nil
+		})
 	})
 
 	t.Run("keycloak serves the realm", func(t *testing.T) {
@@ -239,7 +264,13 @@ func TestEphemeralStack(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			for _, app := range strings.Fields(out) {
+			apps := strings.Fields(out)
+			for _, want := range wantApplications {
+				if !slices.ContainsFunc(apps, func(a string) bool { return strings.HasPrefix(a, want+"=") }) {
+					return "", fmt.Errorf("application %s missing: %s", want, out)
+				}
+			}
+			for _, app := range apps {
 				if !strings.HasSuffix(app, "=Synced/Healthy") {
 					return "", fmt.Errorf("not yet: %s", out)
 				}
@@ -247,6 +278,27 @@ func TestEphemeralStack(t *testing.T) {
 			return out, nil
 		})
 	})
+}
+
+// getWithHost GETs url with the Host header and TLS server name of host,
+// without verifying the certificate: the gateway serves Kong's default
+// certificate until cert-manager issues one, and the test checks
+// authentication, not the certificate.
+func getWithHost(url, host string) (int, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Host = host
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{ServerName: host, InsecureSkipVerify: true}, //nolint:gosec // see above
+	}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 // destroy always tears the stack down: protected resources are unprotected

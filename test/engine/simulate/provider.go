@@ -2,7 +2,7 @@
 // protocol honestly but keep resources in memory instead of a cloud: the
 // real engine (pulumi up, preview, refresh, destroy) drives them through
 // PULUMI_DEBUG_PROVIDERS. Outputs come from the same generator as the unit
-// test mocks (mocks.Outputs), so both describe the same resources.
+// test mocks (mockengine.Outputs), so both describe the same resources.
 package simulate
 
 import (
@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/stacks/mockengine"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -131,7 +131,9 @@ func (p *Provider) Handshake(_ context.Context, req *pulumirpc.ProviderHandshake
 		if err != nil {
 			return nil, err
 		}
+		p.mu.Lock()
 		p.engineConn = conn
+		p.mu.Unlock()
 	}
 	return &pulumirpc.ProviderHandshakeResponse{AcceptSecrets: true, AcceptResources: true, AcceptOutputs: true}, nil
 }
@@ -280,7 +282,7 @@ func (p *Provider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, erro
 
 // outputs merges the inputs with the generator's computed outputs.
 func (p *Provider) outputs(urn resource.URN, inputs resource.PropertyMap) (string, resource.PropertyMap) {
-	id, computed := mocks.Outputs(p.region, string(urn.Type()), urn.Name(), inputs, true)
+	id, computed := mockengine.Outputs(p.region, string(urn.Type()), urn.Name(), inputs, true)
 	outs := inputs.Copy()
 	for k, v := range computed {
 		outs[k] = v
@@ -297,7 +299,10 @@ func (p *Provider) Construct(ctx context.Context, req *pulumirpc.ConstructReques
 		return nil, err
 	}
 	plain := goMap(inputs)
-	return pulumiprovider.Construct(ctx, req, p.engineConn, func(pctx *pulumi.Context, typ, name string,
+	p.mu.Lock()
+	engine := p.engineConn
+	p.mu.Unlock()
+	return pulumiprovider.Construct(ctx, req, engine, func(pctx *pulumi.Context, typ, name string,
 		_ pulumiprovider.ConstructInputs, options pulumi.ResourceOption,
 	) (*pulumiprovider.ConstructResult, error) {
 		comp := &component{}
@@ -307,7 +312,7 @@ func (p *Provider) Construct(ctx context.Context, req *pulumirpc.ConstructReques
 		state := pulumi.Map{}
 		switch typ {
 		case "eks:index:Cluster":
-			_, outs := mocks.Outputs(p.region, typ, name, inputs, false)
+			_, outs := mockengine.Outputs(p.region, typ, name, inputs, false)
 			for k, v := range outs {
 				if v.IsSecret() {
 					state[string(k)] = pulumi.ToSecret(pulumi.Any(goValue(v)))

@@ -1,19 +1,21 @@
-package secrets_test
+package vault_test
 
 import (
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/bac-platform/infra/components/secrets"
-	"github.com/bac-platform/infra/test/mocks"
+	"github.com/bac-platform/infra/components/vault"
+	"github.com/bac-platform/infra/stacks/mockengine"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-func deploy(t *testing.T) *mocks.Mocks {
+func deploy(t *testing.T) *mockengine.Mocks {
 	t.Helper()
-	m, err := mocks.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
-		_, err := secrets.NewSecrets(ctx, "secrets", secrets.DefaultArgs(), pulumi.ToSecret(pulumi.String("vault-db-pw")).(pulumi.StringOutput))
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		args := vault.DefaultArgs()
+		args.DatabasePassword = pulumi.ToSecret(pulumi.String("vault-db-pw")).(pulumi.StringOutput)
+		_, err := vault.NewVault(ctx, "vault", args)
 		return err
 	})
 	if err != nil {
@@ -24,12 +26,12 @@ func deploy(t *testing.T) *mocks.Mocks {
 
 func TestTransitKeys(t *testing.T) {
 	m := deploy(t)
-	mount, _ := m.Find("vault:index/mount:Mount", "secrets-transit")
+	mount, _ := m.Find("vault:index/mount:Mount", "vault-transit")
 	if mount.Input("path") != "transit" || mount.Input("type") != "transit" {
 		t.Fatalf("transit mount = %v", mount.Inputs)
 	}
 	for _, name := range []string{"database-encryption", "pii-encryption"} {
-		k, ok := m.Find("vault:transit/secretBackendKey:SecretBackendKey", "secrets-"+name)
+		k, ok := m.Find("vault:transit/secretBackendKey:SecretBackendKey", "vault-"+name)
 		if !ok {
 			t.Fatalf("no key %s", name)
 		}
@@ -49,11 +51,11 @@ func TestTransitKeys(t *testing.T) {
 
 func TestDatabaseEngine(t *testing.T) {
 	m := deploy(t)
-	mount, _ := m.Find("vault:index/mount:Mount", "secrets-database")
+	mount, _ := m.Find("vault:index/mount:Mount", "vault-database")
 	if mount.Input("type") != "database" {
 		t.Fatal("database mount missing")
 	}
-	conn, _ := m.Find("vault:database/secretBackendConnection:SecretBackendConnection", "secrets-yugabytedb")
+	conn, _ := m.Find("vault:database/secretBackendConnection:SecretBackendConnection", "vault-yugabytedb")
 	for path, want := range map[string]any{
 		"name": "yugabytedb", "pluginName": "postgresql-database-plugin",
 		"allowedRoles":             []any{"readonly", "readwrite", "admin"},
@@ -65,7 +67,7 @@ func TestDatabaseEngine(t *testing.T) {
 			t.Errorf("connection %s = %#v, want %#v", path, got, want)
 		}
 	}
-	roles := map[string]mocks.Resource{}
+	roles := map[string]mockengine.Resource{}
 	for _, r := range m.ByType("vault:database/secretBackendRole:SecretBackendRole") {
 		roles[r.Input("name").(string)] = r
 	}
@@ -77,7 +79,7 @@ func TestDatabaseEngine(t *testing.T) {
 		`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
 		`GRANT readwrite TO "{{name}}";`,
 	}) || rw.Input("defaultTtl") != 3600.0 || rw.Input("maxTtl") != 86400.0 || rw.Input("dbName") != "yugabytedb" {
-		t.Errorf("readwrite = %v", mocks.PlainMap(rw.Inputs))
+		t.Errorf("readwrite = %v", mockengine.PlainMap(rw.Inputs))
 	}
 	for _, name := range []string{"readonly", "admin"} {
 		stmts := roles[name].Input("creationStatements").([]any)
@@ -88,10 +90,10 @@ func TestDatabaseEngine(t *testing.T) {
 }
 
 func TestValidateRotation(t *testing.T) {
-	a := secrets.DefaultArgs()
+	a := vault.DefaultArgs()
 	a.AutoRotateSeconds = 7776000
-	ps := a.Validate("bac:secrets")
-	if len(ps) != 1 || ps[0].String() != "bac:secrets.autoRotateSeconds: 7776000 must be between 3600 (1 hour) and 2592000 (30 days)" {
+	ps := a.Validate("bac:vault")
+	if len(ps) != 1 || ps[0].String() != "bac:vault.autoRotateSeconds: 7776000 must be between 3600 (1 hour) and 2592000 (30 days)" {
 		t.Fatalf("got %v", ps)
 	}
 }

@@ -1,10 +1,10 @@
-package mocks
+package mockengine
 
 import (
 	"sort"
 
 	"github.com/bac-platform/infra/policies/rules"
-	"github.com/bac-platform/infra/stacks"
+	"github.com/bac-platform/infra/stacks/stackfile"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
@@ -41,13 +41,13 @@ func PlainMap(m resource.PropertyMap) map[string]any {
 func Plain(v resource.PropertyValue) any {
 	switch {
 	case v.IsSecret():
-		return stacks.SecretPlaceholder
+		return stackfile.SecretPlaceholder
 	case v.IsComputed():
 		return "[unknown]"
 	case v.IsOutput():
 		o := v.OutputValue()
 		if o.Secret {
-			return stacks.SecretPlaceholder
+			return stackfile.SecretPlaceholder
 		}
 		if !o.Known {
 			return "[unknown]"

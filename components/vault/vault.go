@@ -1,21 +1,22 @@
-// Package secrets configures Vault (architecture document 2.3): the transit
+// Package vault configures Vault (architecture document 2.3): the transit
 // engine with the database-encryption and pii-encryption keys, and the
 // database secrets engine issuing short-lived YugabyteDB credentials.
-package secrets
+package vault
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/bac-platform/infra/components/validate"
-	"github.com/pulumi/pulumi-vault/sdk/v7/go/vault"
+	vaultsdk "github.com/pulumi/pulumi-vault/sdk/v7/go/vault"
 	"github.com/pulumi/pulumi-vault/sdk/v7/go/vault/database"
 	"github.com/pulumi/pulumi-vault/sdk/v7/go/vault/transit"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Args configures Vault. Its JSON form is bac:secrets.
+// Args configures Vault. Its JSON form is a stack config value.
 type Args struct {
 	Enabled     bool   `json:"enabled"`
 	TransitPath string `json:"transitPath"`
@@ -28,6 +29,10 @@ type Args struct {
 	DatabasePath      string     `json:"databasePath"`
 	Connection        Connection `json:"connection"`
 	Roles             []Role     `json:"roles"`
+
+	// DatabasePassword is the connection user's database password; set by
+	// the stack, never from the JSON form.
+	DatabasePassword pulumi.StringInput `json:"-"`
 }
 
 // Connection is the database secrets engine's connection to YugabyteDB
@@ -88,7 +93,7 @@ func DefaultArgs() Args {
 // MaxRotationSeconds is the longest rotation period accepted (30 days).
 const MaxRotationSeconds = 2592000
 
-// Validate returns every problem; path is bac:secrets.
+// Validate returns every problem, each at its path below path.
 func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if !a.Enabled {
@@ -118,26 +123,25 @@ func (a Args) Validate(path string) validate.Problems {
 	return ps
 }
 
-// Secrets is the Vault configuration.
-type Secrets struct {
+// Vault is the Vault configuration: engines, keys and roles.
+type Vault struct {
 	pulumi.ResourceState
 }
 
-// NewSecrets configures Vault. dbPassword is the vault user's database
-// password (bac:yugabyteVaultPassword); the vault provider comes from opts.
-func NewSecrets(ctx *pulumi.Context, name string, args Args, dbPassword pulumi.StringInput, opts ...pulumi.ResourceOption) (*Secrets, error) {
-	if err := args.Validate("bac:secrets").Err(); err != nil {
+// NewVault configures Vault; the vault provider comes from opts.
+func NewVault(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Vault, error) {
+	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
-	if dbPassword == nil {
-		return nil, fmt.Errorf("secrets: the database password (bac:yugabyteVaultPassword) is required")
+	if args.DatabasePassword == nil {
+		return nil, errors.New("args.DatabasePassword is required")
 	}
-	s := &Secrets{}
-	if err := ctx.RegisterComponentResource("bac:secrets:Secrets", name, s, opts...); err != nil {
+	s := &Vault{}
+	if err := ctx.RegisterComponentResource("bac:vault:Vault", name, s, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(s)
-	transitMount, err := vault.NewMount(ctx, name+"-transit", &vault.MountArgs{
+	transitMount, err := vaultsdk.NewMount(ctx, name+"-transit", &vaultsdk.MountArgs{
 		Path: pulumi.String(args.TransitPath), Type: pulumi.String("transit"),
 		Description: pulumi.String("Transit encryption engine for application-level encryption"),
 	}, parent, pulumi.Protect(true))
@@ -157,7 +161,7 @@ func NewSecrets(ctx *pulumi.Context, name string, args Args, dbPassword pulumi.S
 			return nil, fmt.Errorf("transit key %s: %w", key, err)
 		}
 	}
-	dbMount, err := vault.NewMount(ctx, name+"-database", &vault.MountArgs{
+	dbMount, err := vaultsdk.NewMount(ctx, name+"-database", &vaultsdk.MountArgs{
 		Path: pulumi.String(args.DatabasePath), Type: pulumi.String("database"),
 		Description: pulumi.String("Dynamic YugabyteDB credentials"),
 	}, parent)
@@ -176,7 +180,7 @@ func NewSecrets(ctx *pulumi.Context, name string, args Args, dbPassword pulumi.S
 		Postgresql: database.SecretBackendConnectionPostgresqlArgs{
 			ConnectionUrl: pulumi.String(args.Connection.ConnectionURL),
 			Username:      pulumi.String(args.Connection.Username),
-			Password:      pulumi.ToSecret(dbPassword).(pulumi.StringOutput),
+			Password:      pulumi.ToSecret(args.DatabasePassword).(pulumi.StringOutput),
 		},
 	}, parent)
 	if err != nil {

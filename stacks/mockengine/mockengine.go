@@ -1,9 +1,9 @@
-// Package mocks is the Pulumi mock engine shared by the unit tests, the stack
-// tests and the offline plan. It answers every resource registration with the
+// Package mockengine is the Pulumi mock engine of the offline plan (cmd/bacplan),
+// which the unit and stack tests share. It answers every resource registration with the
 // outputs the real provider would compute (IDs, ARNs, endpoints, a
 // kubeconfig), deterministically, and records every registration so callers
 // can inspect what the program asked for.
-package mocks
+package mockengine
 
 import (
 	"crypto/sha256"
@@ -122,10 +122,11 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, state, nil
 }
 
-// Call answers provider function invocations by echoing their arguments; the
-// program makes none that need a real answer.
+// Call answers provider function invocations (data sources). The program
+// makes none today, so any invoke fails: a new data-source call must get a
+// realistic answer here rather than a silent echo of its arguments.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return args.Args, nil
+	return nil, fmt.Errorf("mock engine: no answer for invoke %s; add one to mockengine.Mocks.Call", args.Token)
 }
 
 // URN builds the URN the engine gives a resource, as the Pulumi mock monitor does.

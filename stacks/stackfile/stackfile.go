@@ -1,4 +1,7 @@
-package stacks
+// Package stackfile reads Pulumi.<stack>.yaml files the way the Pulumi CLI hands
+// their config to a program: values by full key, structured values as JSON,
+// secure values masked.
+package stackfile
 
 import (
 	"encoding/json"
@@ -15,9 +18,9 @@ import (
 // value is not available (the offline plan has no decryption key).
 const SecretPlaceholder = "[secret]"
 
-// StackFile is a Pulumi.<stack>.yaml read the way the Pulumi CLI hands it to
+// File is a Pulumi.<stack>.yaml read the way the Pulumi CLI hands it to
 // a program: values by full key, structured values as JSON.
-type StackFile struct {
+type File struct {
 	// Stack is the stack name (prod-us-east-1).
 	Stack string
 	// Path is the file's path.
@@ -46,8 +49,8 @@ func ProjectName(dir string) (string, error) {
 	return project.Name, nil
 }
 
-// StackNames lists the stacks that have a Pulumi.<stack>.yaml in dir, sorted.
-func StackNames(dir string) ([]string, error) {
+// Names lists the stacks that have a Pulumi.<stack>.yaml in dir, sorted.
+func Names(dir string) ([]string, error) {
 	matches, err := filepath.Glob(filepath.Join(dir, "Pulumi.*.yaml"))
 	if err != nil {
 		return nil, err
@@ -60,21 +63,21 @@ func StackNames(dir string) ([]string, error) {
 	return names, nil
 }
 
-// ReadStackFile reads dir/Pulumi.<stack>.yaml of project. Keys without a
+// Read reads dir/Pulumi.<stack>.yaml of project. Keys without a
 // namespace belong to the project, as in the Pulumi CLI.
-func ReadStackFile(dir, project, stack string) (StackFile, error) {
+func Read(dir, project, stack string) (File, error) {
 	path := filepath.Join(dir, "Pulumi."+stack+".yaml")
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return StackFile{}, fmt.Errorf("read stack %s: %w", stack, err)
+		return File{}, fmt.Errorf("read stack %s: %w", stack, err)
 	}
 	var doc struct {
 		Config map[string]any `yaml:"config"`
 	}
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return StackFile{}, fmt.Errorf("parse %s: %w", path, err)
+		return File{}, fmt.Errorf("parse %s: %w", path, err)
 	}
-	sf := StackFile{Stack: stack, Path: path, Values: map[string]string{}}
+	sf := File{Stack: stack, Path: path, Values: map[string]string{}}
 	for key, value := range doc.Config {
 		if !strings.Contains(key, ":") {
 			key = project + ":" + key
@@ -86,7 +89,7 @@ func ReadStackFile(dir, project, stack string) (StackFile, error) {
 		}
 		text, secret, err := configString(value)
 		if err != nil {
-			return StackFile{}, fmt.Errorf("%s: %s: %w", path, key, err)
+			return File{}, fmt.Errorf("%s: %s: %w", path, key, err)
 		}
 		sf.Values[key] = text
 		if secret {

@@ -1,0 +1,155 @@
+package stacks
+
+import (
+	"slices"
+
+	"github.com/bac-platform/infra/components/gateway"
+	"github.com/bac-platform/infra/components/gitops"
+	"github.com/bac-platform/infra/components/identity"
+	"github.com/bac-platform/infra/components/mesh"
+	"github.com/bac-platform/infra/components/namespaces"
+	"github.com/bac-platform/infra/components/realtime"
+	"github.com/bac-platform/infra/components/security"
+	"github.com/bac-platform/infra/components/validate"
+	"github.com/bac-platform/infra/components/vault"
+)
+
+// This file is the one place where facts that two components share are
+// derived: each component's Args hold what its JSON form says, and wire
+// fills in their "set by the stack" fields from the components they depend
+// on. Config.Validate validates the wired Args, and Deploy deploys them, so
+// the plan, the checks and the deployment agree.
+
+// platformArgs are the platform layer's component Args, wired.
+type platformArgs struct {
+	Namespaces namespaces.Args
+	Gateway    gateway.Args
+	Mesh       mesh.Args
+	Realtime   realtime.Args
+	Identity   identity.Args
+	Vault      vault.Args
+	GitOps     gitops.Args
+	Security   security.Args
+}
+
+// wire derives the shared facts:
+//   - every component that routes, protects or deploys the business services
+//     gets the one service list;
+//   - the gateway's OIDC issuer, realm and client come from identity when the
+//     stack deploys it;
+//   - the mesh admits the gateway's namespace and service account;
+//   - GitOps installs istiod with the mesh's values when the mesh does not;
+//   - the namespaces to create are the enabled components' namespaces.
+//
+// Secrets are not part of it: Deploy adds them from ReadSecrets.
+func (c Config) wire() platformArgs {
+	a := platformArgs{
+		Gateway: c.Gateway, Mesh: c.Mesh, Realtime: c.Realtime, Identity: c.Identity,
+		Vault: c.Vault, GitOps: c.GitOps, Security: c.Security,
+	}
+	a.Gateway.Services = c.Services
+	a.Mesh.Services = c.Services
+	a.Realtime.Services = c.Services
+	a.GitOps.Services = c.Services
+
+	if c.Identity.Enabled {
+		oidc := &a.Gateway.OIDC
+		oidc.Issuer = or(oidc.Issuer, c.Identity.Issuer())
+		oidc.Realm = or(oidc.Realm, c.Identity.Realm.Name)
+		oidc.ClientID = or(oidc.ClientID, c.Identity.Client.ClientID)
+	}
+	if c.Gateway.Enabled {
+		a.Mesh.AllowedPrincipals = appendMissing(a.Mesh.AllowedPrincipals, mesh.Principal(c.Gateway.Namespace, gateway.ServiceAccount))
+		a.Mesh.IngressNamespaces = appendMissing(a.Mesh.IngressNamespaces, c.Gateway.Namespace)
+	}
+	if c.Mesh.Enabled && !c.Mesh.InstallWithHelm {
+		a.GitOps.Istio = &gitops.Istio{Chart: c.Mesh.Chart, Values: mesh.IstiodValues(c.Mesh)}
+		a.GitOps.MeshNamespace = mesh.Namespace
+	}
+	a.Namespaces = c.namespaces()
+	return a
+}
+
+// namespaces are the namespaces the enabled components deploy into, and
+// those the mesh's policies name, each once: a service namespace joins the
+// mesh, as does the gateway's (its calls to the services carry its identity).
+func (c Config) namespaces() namespaces.Args {
+	var list []namespaces.Namespace
+	add := func(name, tier string, inject bool) {
+		for i := range list {
+			if list[i].Name == name {
+				list[i].MeshInjection = list[i].MeshInjection || inject
+				return
+			}
+		}
+		list = append(list, namespaces.Namespace{Name: name, Tier: tier, MeshInjection: inject})
+	}
+	inMesh := c.Mesh.Enabled
+	for _, s := range c.Services {
+		add(s.Namespace, namespaces.TierService, inMesh)
+	}
+	if c.Gateway.Enabled {
+		add(c.Gateway.Namespace, namespaces.TierPlatform, inMesh)
+	}
+	if c.Realtime.Enabled {
+		add(c.Realtime.Namespace, namespaces.TierPlatform, false)
+	}
+	if c.Identity.Enabled {
+		add(c.Identity.Namespace, namespaces.TierPlatform, false)
+	}
+	if c.GitOps.Enabled {
+		add(c.GitOps.Namespace, namespaces.TierPlatform, false)
+		add(gitops.MonitoringNamespace, namespaces.TierPlatform, false)
+	}
+	if c.Security.Enabled {
+		add(c.Security.Namespace, namespaces.TierPlatform, false)
+	}
+	if c.Mesh.Enabled {
+		add(mesh.Namespace, namespaces.TierPlatform, false)
+		// The policies admit and reach these; their label must exist.
+		for _, ns := range c.Mesh.IngressNamespaces {
+			add(ns, namespaces.TierPeer, false)
+		}
+		for _, e := range c.Mesh.Egress {
+			add(e.Namespace, namespaces.TierPeer, false)
+		}
+	}
+	return namespaces.Args{Namespaces: list}
+}
+
+// or is value, or fallback when value is empty.
+func or(value, fallback string) string {
+	if value == "" {
+		return fallback
+	}
+	return value
+}
+
+// appendMissing appends v to list unless it is there.
+func appendMissing(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(slices.Clone(list), v)
+}
+
+// crossCheck reports values set on both sides of a shared fact that
+// disagree: a stack may set the gateway's OIDC settings for an external
+// identity provider, but with identity deployed they must match it.
+func (c Config) crossCheck() validate.Problems {
+	var ps validate.Problems
+	if c.Gateway.Enabled && c.Identity.Enabled {
+		gw, id := Namespace+":"+KeyGateway+".oidc.", Namespace+":"+KeyIdentity
+		for _, pair := range []struct{ field, set, derived, from string }{
+			{"issuer", c.Gateway.OIDC.Issuer, c.Identity.Issuer(), id + ".hostname and .realm.name"},
+			{"realm", c.Gateway.OIDC.Realm, c.Identity.Realm.Name, id + ".realm.name"},
+			{"clientId", c.Gateway.OIDC.ClientID, c.Identity.Client.ClientID, id + ".client.clientId"},
+		} {
+			if pair.set != "" && pair.set != pair.derived {
+				ps.Add(gw+pair.field, "%q differs from %q derived from %s; leave it unset to use the deployed identity provider",
+					pair.set, pair.derived, pair.from)
+			}
+		}
+	}
+	return ps
+}

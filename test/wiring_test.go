@@ -1,0 +1,111 @@
+package test
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bac-platform/infra/stacks"
+	"github.com/bac-platform/infra/stacks/mockengine"
+	"github.com/bac-platform/infra/stacks/stackfile"
+)
+
+// planWith runs the production stack file with extra config values through
+// the program and the mock engine.
+func planWith(t *testing.T, extra map[string]string) *mockengine.Mocks {
+	t.Helper()
+	project, err := stackfile.ProjectName(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, err := stackfile.Read(repoRoot, project, "prod-us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range extra {
+		sf.Values[k] = v
+	}
+	offline, ps := stacks.PrepareOffline(sf)
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	m, err := mockengine.RunStack(stacks.Program, project, "us-east-1", offline.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestAChangedGatewayNamespaceIsCreatedAndAdmitted: the gateway's namespace
+// is one setting; the namespace list, Kong's release, its sidecar injection
+// and the mesh's principals and NetworkPolicies all follow it.
+func TestAChangedGatewayNamespaceIsCreatedAndAdmitted(t *testing.T) {
+	m := planWith(t, map[string]string{"bac:gateway": `{"namespace":"edge"}`})
+	ns, ok := m.Find("kubernetes:core/v1:Namespace", "edge")
+	if !ok {
+		t.Fatal("the gateway's namespace edge is not created")
+	}
+	if ns.Input("metadata.labels.istio-injection") != "enabled" || ns.Input("metadata.labels.name") != "edge" {
+		t.Errorf("edge labels = %v", ns.Input("metadata.labels"))
+	}
+	kong, _ := m.Find("kubernetes:helm.sh/v3:Release", "gateway-kong")
+	if kong.Input("namespace") != "edge" {
+		t.Errorf("kong release namespace = %v, want edge", kong.Input("namespace"))
+	}
+	if !slices.ContainsFunc(kong.DependsOn, func(urn string) bool { return strings.HasSuffix(urn, "Namespace::edge") }) {
+		t.Errorf("kong does not wait for its namespace: %v", kong.DependsOn)
+	}
+	authz, _ := m.Find("kubernetes:security.istio.io/v1:AuthorizationPolicy", "mesh-crm-authz")
+	principals, _ := authz.Input("spec.rules[0].from[0].source.principals").([]any)
+	if !slices.Contains(principals, any("cluster.local/ns/edge/sa/kong")) || slices.Contains(principals, any("cluster.local/ns/api-gateway/sa/kong")) {
+		t.Errorf("mesh principals = %v, want the gateway's in edge", principals)
+	}
+	np, _ := m.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mesh-crm-netpol")
+	var from []any
+	for _, peer := range np.Input("spec.ingress[0].from").([]any) {
+		from = append(from, peer.(map[string]any)["namespaceSelector"].(map[string]any)["matchLabels"].(map[string]any)["name"])
+	}
+	if !slices.Contains(from, any("edge")) || slices.Contains(from, any("api-gateway")) {
+		t.Errorf("crm admits namespaces %v, want edge", from)
+	}
+}
+
+// TestARenamedRealmChangesTheGatewaysIssuer: the gateway's OIDC issuer,
+// realm and client come from identity.
+func TestARenamedRealmChangesTheGatewaysIssuer(t *testing.T) {
+	m := planWith(t, map[string]string{"bac:identity": `{"realm":{"name":"acme"},"client":{"clientId":"acme-api"}}`})
+	oidc, ok := m.Find("kubernetes:configuration.konghq.com/v1:KongClusterPlugin", "gateway-oidc-keycloak")
+	if !ok {
+		t.Fatal("no oidc plugin")
+	}
+	want := map[string]any{"realm": "acme", "client_id": "acme-api"}
+	for k, v := range want {
+		if got := oidc.Input("config." + k); !reflect.DeepEqual(got, v) {
+			t.Errorf("oidc %s = %v, want %v", k, got, v)
+		}
+	}
+	if d, _ := oidc.Input("config.discovery").(string); !strings.Contains(d, "/realms/acme/") {
+		t.Errorf("discovery = %q, want the acme realm", d)
+	}
+	realm, _ := m.Find("keycloak:index/realm:Realm", "identity-realm")
+	if realm.Input("realm") != "acme" {
+		t.Errorf("realm = %v", realm.Input("realm"))
+	}
+}
+
+// TestGatewayOIDCThatContradictsIdentityIsRefused: with identity deployed,
+// a gateway OIDC setting may only repeat what identity derives.
+func TestGatewayOIDCThatContradictsIdentityIsRefused(t *testing.T) {
+	project, _ := stackfile.ProjectName(repoRoot)
+	sf, err := stackfile.Read(repoRoot, project, "prod-us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf.Values["bac:gateway"] = `{"oidc":{"realm":"other"}}`
+	_, ps := stacks.PrepareOffline(sf)
+	want := `bac:gateway.oidc.realm: "other" differs from "bac" derived from bac:identity.realm.name`
+	if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), want) {
+		t.Fatalf("problems = %v, want one starting %q", ps, want)
+	}
+}
