@@ -265,11 +265,25 @@ func (c Config) ResourceTags() map[string]string {
 	return tags
 }
 
-// CheckOverlaps reports network CIDRs that overlap between stacks (keyed by
-// stack name): regions must be peerable and routable to one another. Stacks
-// on existing clusters have no network of their own and are skipped.
+// CheckOverlaps reports what stacks (keyed by stack name) must not share:
+// network CIDRs that overlap (regions must be peerable and routable to one
+// another; stacks on existing clusters have no network of their own), and
+// Vault mount paths (stacks may share one Vault).
 func CheckOverlaps(configs map[string]Config) validate.Problems {
 	var ps validate.Problems
+	mounts := map[string]string{}
+	for _, n := range slices.Sorted(maps.Keys(configs)) {
+		v := configs[n].wire().Vault
+		if !v.Enabled {
+			continue
+		}
+		for field, mount := range map[string]string{"transitPath": v.TransitPath, "databasePath": v.DatabasePath} {
+			if other, taken := mounts[mount]; taken {
+				ps.Add(fmt.Sprintf("%s: %s:%s.%s", n, Namespace, KeyVault, field), "mount %q is stack %s's too; stacks sharing a Vault need their own mounts", mount, other)
+			}
+			mounts[mount] = n
+		}
+	}
 	names := make([]string, 0, len(configs))
 	for n, c := range configs {
 		if !c.ExistingCluster() {

@@ -126,7 +126,11 @@ func TestStagingMayOpenThePublicEndpoint(t *testing.T) {
 }
 
 func TestCheckOverlaps(t *testing.T) {
-	cfg := func(cidr string) Config { c := Defaults(Production, "us-east-1"); c.Network.CIDR = cidr; return c }
+	cfg := func(cidr string) Config {
+		c := Defaults(Production, "us-east-1")
+		c.Network.CIDR, c.Vault.Enabled = cidr, false // networks only here
+		return c
+	}
 	ps := CheckOverlaps(map[string]Config{
 		"prod-us-east-1": cfg("10.10.0.0/16"), "prod-eu-west-1": cfg("10.10.128.0/17"), "staging-us-east-1": cfg("10.110.0.0/16"),
 	})
@@ -164,5 +168,22 @@ func TestGitOpsOwnedIstiodNeedsGitOps(t *testing.T) {
 	_, ps := Parse(values, secretKeys())
 	if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), "bac:mesh.installWithHelm: is false (GitOps installs istiod) but bac:gitops.enabled is false") {
 		t.Fatalf("got %v", ps)
+	}
+}
+
+func TestStacksSharingAVaultGetTheirOwnMounts(t *testing.T) {
+	us, eu := Defaults(Production, "us-east-1"), Defaults(Production, "eu-west-1")
+	us.Network.CIDR, eu.Network.CIDR = "10.10.0.0/16", "10.20.0.0/16"
+	if v := us.wire().Vault; v.TransitPath != "bac-prod-us-east-1/transit" || v.DatabasePath != "bac-prod-us-east-1/database" {
+		t.Fatalf("derived mounts = %q, %q", v.TransitPath, v.DatabasePath)
+	}
+	if ps := CheckOverlaps(map[string]Config{"prod-us-east-1": us, "prod-eu-west-1": eu}); len(ps) != 0 {
+		t.Fatalf("derived mounts collide: %v", ps)
+	}
+	eu.Vault.TransitPath = "bac-prod-us-east-1/transit"
+	ps := CheckOverlaps(map[string]Config{"prod-us-east-1": us, "prod-eu-west-1": eu})
+	want := `prod-us-east-1: bac:vault.transitPath: mount "bac-prod-us-east-1/transit" is stack prod-eu-west-1's too`
+	if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), want) {
+		t.Fatalf("got %v, want %q", ps, want)
 	}
 }

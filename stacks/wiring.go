@@ -39,6 +39,8 @@ type platformArgs struct {
 //     stack deploys it;
 //   - the mesh admits the gateway's namespace and service account;
 //   - GitOps installs istiod with the mesh's values when the mesh does not;
+//   - Vault's mount paths default to the cluster's name, so stacks sharing
+//     one Vault never share a mount;
 //   - the namespaces to create are the enabled components' namespaces.
 //
 // Secrets are not part of it: Deploy adds them from ReadSecrets.
@@ -66,6 +68,8 @@ func (c Config) wire() platformArgs {
 		a.GitOps.Istio = &gitops.Istio{Chart: c.Mesh.Chart, Values: mesh.IstiodValues(c.Mesh)}
 		a.GitOps.MeshNamespace = mesh.Namespace
 	}
+	a.Vault.TransitPath = or(a.Vault.TransitPath, c.Cluster.Name+"/transit")
+	a.Vault.DatabasePath = or(a.Vault.DatabasePath, c.Cluster.Name+"/database")
 	a.Namespaces = c.namespaces()
 	return a
 }

@@ -151,7 +151,7 @@ func TestPlatformLayerIIOnProduction(t *testing.T) {
 				"vault:index/mount:Mount":                                        2,
 				"vault:database/secretBackendConnection:SecretBackendConnection": 1,
 				"vault:database/secretBackendRole:SecretBackendRole":             3,
-				"kubernetes:argoproj.io/v1alpha1:Application":                    8,
+				"kubernetes:argoproj.io/v1alpha1:Application":                    7, // Pulumi owns them: no root-app
 				"kubernetes:batch/v1:CronJob":                                    1,
 				"kubernetes:rbac.authorization.k8s.io/v1:ClusterRole":            1,
 				"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding":     1,

@@ -34,9 +34,12 @@ type Args struct {
 	// AddonVersions pins managed add-on versions by add-on name; an add-on not
 	// listed gets the default version EKS pairs with the cluster's Kubernetes version.
 	AddonVersions map[string]string `json:"addonVersions"`
+	// NetworkPolicyEnforcement turns on the vpc-cni network policy agent:
+	// without it EKS stores NetworkPolicies but enforces none.
+	NetworkPolicyEnforcement bool `json:"networkPolicyEnforcement"`
 	// Kubeconfig (a secret in the stack's config) targets an existing
-	// cluster: the stack then
-	// skips the network and EKS layers and deploys the platform onto it.
+	// cluster: the stack then skips the network and EKS layers and deploys
+	// the platform onto it.
 	Kubeconfig string `json:"kubeconfig"`
 
 	// VpcID, PrivateSubnetIDs and PublicSubnetIDs come from the network. Set by the stack.
@@ -152,6 +155,8 @@ func DefaultArgs(name string) Args {
 		LogRetentionDays:  DefaultLogRetentionDays,
 		NodePools:         DefaultNodePools(),
 		AddonVersions:     map[string]string{},
+		// The seed's zero-trust NetworkPolicies only work when enforced.
+		NetworkPolicyEnforcement: true,
 	}
 }
 
@@ -205,6 +210,9 @@ func (a Args) Validate(path string) validate.Problems {
 		if !slices.Contains(Addons, name) {
 			ps.Add(path+".addonVersions."+name, "unknown add-on; the cluster runs %s", strings.Join(Addons, ", "))
 		}
+	}
+	if v, pinned := a.AddonVersions["vpc-cni"]; pinned && a.NetworkPolicyEnforcement && !vpcCNIWithNetworkPolicy(v) {
+		ps.Add(path+".addonVersions.vpc-cni", "%q predates network policy enforcement (vpc-cni v1.14.0); pin v1.14 or newer or turn networkPolicyEnforcement off", v)
 	}
 	if len(a.NodePools) == 0 {
 		ps.Add(path+".nodePools", "at least one node pool is required")
@@ -280,4 +288,15 @@ func (p NodePool) Validate(path string) validate.Problems {
 		ps.Add(path+".amiType", "%q is not one of %s", p.AMIType, strings.Join(amiTypes, ", "))
 	}
 	return ps
+}
+
+// vpcCNIWithNetworkPolicy reports whether a vpc-cni add-on version
+// (v1.19.2-eksbuild.1) has the network policy agent: v1.14.0 and later
+// (amazon-vpc-cni-k8s v1.14.0 added enableNetworkPolicy).
+func vpcCNIWithNetworkPolicy(version string) bool {
+	var major, minor int
+	if _, err := fmt.Sscanf(version, "v%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 1 || (major == 1 && minor >= 14)
 }

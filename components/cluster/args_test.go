@@ -98,6 +98,8 @@ func TestValidateNamesEveryProblemWithItsPath(t *testing.T) {
 			[]string{"bac:cluster.logRetentionDays: 10 is not a CloudWatch Logs retention period"}},
 		{"unknown add-on", func(a *Args) { a.AddonVersions = map[string]string{"cilium": "1.0"} },
 			[]string{"bac:cluster.addonVersions.cilium: unknown add-on; the cluster runs vpc-cni, kube-proxy, coredns, aws-ebs-csi-driver"}},
+		{"vpc-cni without network policies", func(a *Args) { a.AddonVersions = map[string]string{"vpc-cni": "v1.13.4-eksbuild.1"} },
+			[]string{`bac:cluster.addonVersions.vpc-cni: "v1.13.4-eksbuild.1" predates network policy enforcement (vpc-cni v1.14.0)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

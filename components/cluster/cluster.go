@@ -331,6 +331,12 @@ func (b builder) addons(clusterName pulumi.StringOutput, roles map[string]*iam.R
 		if role != nil {
 			args.ServiceAccountRoleArn = role.Arn
 		}
+		if addon == "vpc-cni" && b.args.NetworkPolicyEnforcement {
+			// The add-on's configuration value (a string, as in the
+			// aws-vpc-cni chart's values at v1.14.0) starts the node agent
+			// that enforces NetworkPolicies.
+			args.ConfigurationValues = pulumi.String(`{"enableNetworkPolicy":"true"}`)
+		}
 		a, err := awseks.NewAddon(b.ctx, b.name+"-"+addon, args, b.parent, pulumi.DependsOn(dependsOn))
 		if err != nil {
 			return nil, fmt.Errorf("add-on %s: %w", addon, err)

@@ -175,6 +175,16 @@ func TestAddonsAndIRSA(t *testing.T) {
 	if addons["coredns"].Input("addonVersion") != "v1.11.4-eksbuild.2" || addons["kube-proxy"].Input("addonVersion") != nil {
 		t.Error("add-on versions: pinned ones must be passed, others left to EKS")
 	}
+	// Without the node agent EKS stores NetworkPolicies and enforces none
+	// (aws-vpc-cni chart values, enableNetworkPolicy, since v1.14.0).
+	if got := addons["vpc-cni"].Input("configurationValues"); got != `{"enableNetworkPolicy":"true"}` {
+		t.Errorf("vpc-cni configurationValues = %v, want network policy enforcement on", got)
+	}
+	for name, a := range addons {
+		if name != "vpc-cni" && a.Input("configurationValues") != nil {
+			t.Errorf("%s configurationValues = %v", name, a.Input("configurationValues"))
+		}
+	}
 	for addon, sa := range map[string]string{"vpc-cni": "kube-system:aws-node", "aws-ebs-csi-driver": "kube-system:ebs-csi-controller-sa"} {
 		role := mustFind(t, m, "aws:iam/role:Role", "bac-prod-us-east-1-"+addon)
 		if addons[addon].Input("serviceAccountRoleArn") != role.Outputs["arn"].StringValue() {

@@ -22,10 +22,16 @@ type Args struct {
 	Namespace string     `json:"namespace"`
 	Chart     kube.Chart `json:"chart"`
 	Image     kube.Image `json:"image"`
-	// Hostname serves the ArgoCD UI through the nginx ingress with TLS.
-	Hostname      string `json:"hostname"`
-	ClusterIssuer string `json:"clusterIssuer"`
-	TLSSecret     string `json:"tlsSecret"`
+	// Hostname serves the Argo CD UI through the gateway (Kong's ingress
+	// class); the seed's nginx class and letsencrypt issuer do not exist in
+	// the cluster.
+	Hostname string `json:"hostname"`
+	// AppsOwner is who owns the Applications: "pulumi" (this program
+	// declares each platform and service Application; no root-app) or
+	// "root-app" (the seed's app-of-apps syncs them from argocd/apps in
+	// RepoURL; the program declares only the projects and the root-app).
+	// One owner: with both, Pulumi and Argo CD's prune/selfHeal fight.
+	AppsOwner string `json:"appsOwner"`
 
 	ControllerReplicas  int            `json:"controllerReplicas"`
 	ControllerResources kube.Resources `json:"controllerResources"`
@@ -40,9 +46,10 @@ type Args struct {
 	TargetRevision string `json:"targetRevision"`
 	// HelmRepoURL is the extra Helm repository the seed registers.
 	HelmRepoURL string `json:"helmRepoUrl"`
-	// ServiceImageTag and ServiceReplicas parameterise each service app.
-	ServiceImageTag string `json:"serviceImageTag"`
-	ServiceReplicas int    `json:"serviceReplicas"`
+	// ServiceReplicas parameterises each service app. Image tags are not
+	// set here: a Helm parameter would override the tag GitOps bumps in the
+	// repository.
+	ServiceReplicas int `json:"serviceReplicas"`
 
 	// Set by the stack, never from the JSON form:
 
@@ -65,8 +72,7 @@ func DefaultArgs() Args {
 		Chart:              kube.Chart{Repository: "https://argoproj.github.io/argo-helm", Name: "argo-cd", Version: "8.5.0"},
 		Image:              kube.Image{Repository: "quay.io/argoproj/argocd", Tag: "v3.1.5"},
 		Hostname:           "argocd.yourcompany.com",
-		ClusterIssuer:      "letsencrypt-prod",
-		TLSSecret:          "argocd-tls",
+		AppsOwner:          OwnerPulumi,
 		ControllerReplicas: 3,
 		ControllerResources: kube.Resources{Requests: kube.Quantities{CPU: "1000m", Memory: "2Gi"},
 			Limits: kube.Quantities{CPU: "2000m", Memory: "4Gi"}},
@@ -80,7 +86,6 @@ func DefaultArgs() Args {
 		RepoURL:         "https://github.com/your-company/bac-platform",
 		TargetRevision:  "HEAD",
 		HelmRepoURL:     "https://charts.helm.sh/stable",
-		ServiceImageTag: "1.0.0",
 		ServiceReplicas: 5,
 	}
 }
@@ -103,13 +108,47 @@ func (a Args) Validate(path string) validate.Problems {
 			ps.Add(path+"."+name, "%d must be at least 1", n)
 		}
 	}
-	if a.ServiceImageTag == "" || a.ServiceImageTag == "latest" {
-		ps.Add(path+".serviceImageTag", "%q is not a pinned image tag", a.ServiceImageTag)
+	if a.AppsOwner != OwnerPulumi && a.AppsOwner != OwnerRootApp {
+		ps.Add(path+".appsOwner", "%q is not %q or %q", a.AppsOwner, OwnerPulumi, OwnerRootApp)
 	}
 	if a.RepoURL == "" {
 		ps.Add(path+".repoUrl", "is required")
 	}
 	return ps
+}
+
+// Owners of the Applications (Args.AppsOwner).
+const (
+	OwnerPulumi  = "pulumi"
+	OwnerRootApp = "root-app"
+)
+
+// istiodClusterResources are the cluster-scoped kinds the istiod chart
+// renders (ClusterRoles and bindings, the sidecar-injector and validator
+// webhooks: istio-discovery templates at 1.29.6); the platform project
+// allows exactly these, not */*.
+func istiodClusterResources() []any {
+	return []any{
+		map[string]any{"group": "rbac.authorization.k8s.io", "kind": "ClusterRole"},
+		map[string]any{"group": "rbac.authorization.k8s.io", "kind": "ClusterRoleBinding"},
+		map[string]any{"group": "admissionregistration.k8s.io", "kind": "MutatingWebhookConfiguration"},
+		map[string]any{"group": "admissionregistration.k8s.io", "kind": "ValidatingWebhookConfiguration"},
+	}
+}
+
+// istiodIgnoreDifferences are the webhook fields istiod rewrites at run
+// time: it patches the caBundle into both webhook kinds and turns the
+// validator's rendered failurePolicy Ignore into Fail once it serves
+// (pkg/webhooks/validation/controller and pkg/webhooks/webhookpatch.go at
+// 1.29.6). Without these Argo CD reports istio-system OutOfSync forever and
+// selfHeal undoes istiod's changes.
+func istiodIgnoreDifferences() []any {
+	return []any{
+		map[string]any{"group": "admissionregistration.k8s.io", "kind": "MutatingWebhookConfiguration",
+			"jqPathExpressions": []any{".webhooks[]?.clientConfig.caBundle"}},
+		map[string]any{"group": "admissionregistration.k8s.io", "kind": "ValidatingWebhookConfiguration",
+			"jqPathExpressions": []any{".webhooks[]?.clientConfig.caBundle", ".webhooks[]?.failurePolicy"}},
+	}
 }
 
 // MonitoringNamespace is where the monitoring-stack Application deploys.
@@ -182,81 +221,105 @@ func NewGitOps(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Resou
 	}
 
 	// The seed's Applications use projects "platform" and "services" it
-	// never defines; ArgoCD refuses an Application whose project is missing.
+	// never defines; Argo CD refuses an Application whose project is missing.
+	// Neither project may create cluster-scoped objects except what istiod
+	// needs when Argo CD installs it.
 	var serviceDestinations []any
 	for _, s := range args.Services {
 		serviceDestinations = append(serviceDestinations, destination(s.Namespace))
 	}
-	platformSources := []any{args.RepoURL}
-	platformDestinations := []any{destination(MonitoringNamespace), destination(args.Namespace)}
-	if istio != nil {
-		platformSources = append(platformSources, istio.Chart.Repository)
-		platformDestinations = append(platformDestinations, destination(args.MeshNamespace))
+	platformSpec := map[string]any{
+		"description":              "Platform components",
+		"sourceRepos":              []any{args.RepoURL},
+		"destinations":             []any{destination(MonitoringNamespace), destination(args.Namespace)},
+		"clusterResourceWhitelist": []any{},
 	}
-	platform, err := newObject("AppProject", "platform", map[string]any{
-		"description":  "Platform components",
-		"sourceRepos":  platformSources,
-		"destinations": platformDestinations,
-	})
+	if istio != nil {
+		platformSpec["sourceRepos"] = []any{args.RepoURL, istio.Chart.Repository}
+		platformSpec["destinations"] = append(platformSpec["destinations"].([]any), destination(args.MeshNamespace))
+		platformSpec["clusterResourceWhitelist"] = istiodClusterResources()
+	}
+	platform, err := newObject("AppProject", "platform", platformSpec)
 	if err != nil {
 		return nil, fmt.Errorf("platform project: %w", err)
 	}
 	servicesProject, err := newObject("AppProject", "services", map[string]any{
 		"description": "Business services", "sourceRepos": []any{args.RepoURL}, "destinations": serviceDestinations,
+		"clusterResourceWhitelist": []any{},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("services project: %w", err)
 	}
 
-	if _, err := newObject("Application", "root-app", map[string]any{
-		"project":     "default",
-		"source":      map[string]any{"repoURL": args.RepoURL, "targetRevision": args.TargetRevision, "path": "argocd/apps"},
-		"destination": destination(args.Namespace),
-		"syncPolicy":  automated(true),
-	}); err != nil {
-		return nil, fmt.Errorf("root app: %w", err)
+	if args.AppsOwner == OwnerRootApp {
+		// The app-of-apps owns every Application, declared in the repository.
+		if _, err := newObject("Application", "root-app", map[string]any{
+			"project":     "default",
+			"source":      map[string]any{"repoURL": args.RepoURL, "targetRevision": args.TargetRevision, "path": "argocd/apps"},
+			"destination": destination(args.Namespace),
+			"syncPolicy":  automated(true),
+		}, platform, servicesProject); err != nil {
+			return nil, fmt.Errorf("root app: %w", err)
+		}
+	} else if err := declaredApplications(newObject, args, platform, servicesProject); err != nil {
+		return nil, err
 	}
-	if istio != nil {
+	if err := ctx.RegisterResourceOutputs(g, pulumi.Map{}); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// objectFunc creates an Argo CD object of kind with a spec, after deps.
+type objectFunc func(kind, name string, spec map[string]any, deps ...pulumi.Resource) (pulumi.Resource, error)
+
+// declaredApplications are the platform and service Applications this
+// program owns (AppsOwner pulumi).
+func declaredApplications(newObject objectFunc, args Args, platform, servicesProject pulumi.Resource) error {
+	destination := func(ns string) map[string]any {
+		return map[string]any{"server": "https://kubernetes.default.svc", "namespace": ns}
+	}
+	automated := map[string]any{"automated": map[string]any{"prune": true, "selfHeal": true}}
+	if istio := args.Istio; istio != nil {
 		values, err := yaml.Marshal(istio.Values)
 		if err != nil {
-			return nil, fmt.Errorf("istiod values: %w", err)
+			return fmt.Errorf("istiod values: %w", err)
 		}
 		if _, err := newObject("Application", "istio-system", map[string]any{
 			"project": "platform",
 			"source": map[string]any{"repoURL": istio.Chart.Repository, "chart": istio.Chart.Name,
 				"targetRevision": istio.Chart.Version, "helm": map[string]any{"values": string(values)}},
-			"destination": destination(args.MeshNamespace),
-			"syncPolicy":  automated(true),
+			"destination":       destination(args.MeshNamespace),
+			"ignoreDifferences": istiodIgnoreDifferences(),
+			"syncPolicy": map[string]any{"automated": map[string]any{"prune": true, "selfHeal": true},
+				// Sync must not write back the fields istiod owns.
+				"syncOptions": []any{"RespectIgnoreDifferences=true"}},
 		}, platform); err != nil {
-			return nil, fmt.Errorf("istio app: %w", err)
+			return fmt.Errorf("istio app: %w", err)
 		}
 	}
 	if _, err := newObject("Application", "monitoring-stack", map[string]any{
 		"project":     "platform",
 		"source":      map[string]any{"repoURL": args.RepoURL, "targetRevision": args.TargetRevision, "path": "monitoring"},
 		"destination": destination(MonitoringNamespace),
-		"syncPolicy":  automated(false),
+		"syncPolicy":  automated,
 	}, platform); err != nil {
-		return nil, fmt.Errorf("monitoring app: %w", err)
+		return fmt.Errorf("monitoring app: %w", err)
 	}
 	for _, s := range args.Services {
 		if _, err := newObject("Application", s.ServiceName, map[string]any{
 			"project": "services",
 			"source": map[string]any{"repoURL": args.RepoURL, "targetRevision": args.TargetRevision, "path": "services/" + s.Name,
 				"helm": map[string]any{"parameters": []any{
-					map[string]any{"name": "image.tag", "value": args.ServiceImageTag},
 					map[string]any{"name": "replicaCount", "value": fmt.Sprint(args.ServiceReplicas)},
 				}}},
 			"destination": destination(s.Namespace),
-			"syncPolicy":  automated(true),
+			"syncPolicy":  automated,
 		}, servicesProject); err != nil {
-			return nil, fmt.Errorf("%s app: %w", s.Name, err)
+			return fmt.Errorf("%s app: %w", s.Name, err)
 		}
 	}
-	if err := ctx.RegisterResourceOutputs(g, pulumi.Map{}); err != nil {
-		return nil, err
-	}
-	return g, nil
+	return nil
 }
 
 // helmValues are the argo-cd chart values of the seed.
@@ -267,23 +330,28 @@ func helmValues(a Args) map[string]any {
 		"server": map[string]any{
 			"replicas":  a.ServerReplicas,
 			"resources": a.ServerResources.Values(),
+			// The UI is served through the gateway: Kong's ingress class,
+			// https only (Kong answers plain http with a redirect), and
+			// argocd-server speaking https to Kong.
 			"ingress": map[string]any{
 				"enabled":          true,
-				"ingressClassName": "nginx",
+				"ingressClassName": "kong",
 				"annotations": map[string]any{
-					"cert-manager.io/cluster-issuer":               a.ClusterIssuer,
-					"nginx.ingress.kubernetes.io/ssl-redirect":     "true",
-					"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+					"konghq.com/protocols":                  "https",
+					"konghq.com/https-redirect-status-code": "308",
 				},
 				"hostname": a.Hostname,
-				"extraTls": []any{map[string]any{"secretName": a.TLSSecret, "hosts": []any{a.Hostname}}},
 			},
+			"service": map[string]any{"annotations": map[string]any{"konghq.com/protocol": "https"}},
 		},
 		"repoServer": map[string]any{"replicas": a.RepoServerReplicas, "resources": a.RepoServerResources.Values()},
 		// The chart's HA Redis lives under redis-ha; the plain redis is then off.
 		"redis-ha": map[string]any{"enabled": a.RedisHA},
 		"configs": map[string]any{
-			"secret": map[string]any{"createSecret": false},
+			// The chart creates argocd-secret (argo-cd 8.5.0
+			// templates/argocd-configs/argocd-secret.yaml); with
+			// createSecret false nothing would, and argocd-server would not start.
+			"secret": map[string]any{"createSecret": true},
 			"repositories": map[string]any{
 				"bac-platform": map[string]any{"type": "git", "url": a.RepoURL},
 				"stable":       map[string]any{"type": "helm", "name": "stable", "url": a.HelmRepoURL},

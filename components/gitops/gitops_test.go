@@ -12,10 +12,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-func deploy(t *testing.T, istio *gitops.Istio) *mockengine.Mocks {
+func deploy(t *testing.T, istio *gitops.Istio, mutate ...func(*gitops.Args)) *mockengine.Mocks {
 	t.Helper()
 	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
 		args := gitops.DefaultArgs()
+		for _, f := range mutate {
+			f(&args)
+		}
 		args.Services, args.Istio, args.MeshNamespace = services.Default(), istio, "istio-system"
 		_, err := gitops.NewGitOps(ctx, "gitops", args)
 		return err
@@ -28,7 +31,7 @@ func deploy(t *testing.T, istio *gitops.Istio) *mockengine.Mocks {
 
 var istio = &gitops.Istio{
 	Chart:  kube.Chart{Repository: "https://istio-release.storage.googleapis.com/charts", Name: "istiod", Version: "1.29.2"},
-	Values: map[string]any{"global": map[string]any{"meshID": "bac-mesh", "network": "bac-network"}, "pilot": map[string]any{"autoscaleEnabled": true, "autoscaleMin": 3, "autoscaleMax": 10}},
+	Values: map[string]any{"global": map[string]any{"meshID": "bac-mesh", "network": "bac-network"}, "autoscaleEnabled": true, "autoscaleMin": 3, "autoscaleMax": 10},
 }
 
 func TestArgoCDRelease(t *testing.T) {
@@ -45,14 +48,15 @@ func TestArgoCDRelease(t *testing.T) {
 		"values.repoServer.replicas":                                                     3.0,
 		"values.repoServer.resources.limits":                                             map[string]any{"cpu": "1000m", "memory": "2Gi"},
 		"values.server.ingress.enabled":                                                  true,
-		"values.server.ingress.ingressClassName":                                         "nginx",
+		// Through the gateway: the seed's nginx class and letsencrypt issuer do not exist.
+		"values.server.ingress.ingressClassName":                                         "kong",
 		"values.server.ingress.hostname":                                                 "argocd.yourcompany.com",
-		"values.server.ingress.annotations.cert-manager.io/cluster-issuer":               "letsencrypt-prod",
-		"values.server.ingress.annotations.nginx.ingress.kubernetes.io/ssl-redirect":     "true",
-		"values.server.ingress.annotations.nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
-		"values.server.ingress.extraTls[0].secretName":                                   "argocd-tls",
+		"values.server.ingress.annotations.konghq.com/protocols":                         "https",
+		"values.server.ingress.annotations.cert-manager.io/cluster-issuer":               nil,
+		"values.server.service.annotations.konghq.com/protocol":                          "https",
 		"values.redis-ha.enabled":                                                        true,
-		"values.configs.secret.createSecret":                                             false,
+		// argo-cd 8.5.0 renders argocd-secret only with createSecret true.
+		"values.configs.secret.createSecret":                                             true,
 		"values.configs.repositories.bac-platform.url":                                   "https://github.com/your-company/bac-platform",
 		"values.configs.repositories.stable.type":                                        "helm",
 	} {
@@ -66,15 +70,96 @@ func TestArgoCDRelease(t *testing.T) {
 	}
 }
 
-func TestApplications(t *testing.T) {
-	m := deploy(t, istio)
+func applications(m *mockengine.Mocks) map[string]mockengine.Resource {
 	apps := map[string]mockengine.Resource{}
 	for _, a := range m.ByType("kubernetes:argoproj.io/v1alpha1:Application") {
 		apps[a.Input("metadata.name").(string)] = a
 	}
-	want := []string{"root-app", "istio-system", "monitoring-stack", "crm-service", "erp-service", "ecommerce-service", "analytics-service", "user-service"}
+	return apps
+}
+
+func TestApplications(t *testing.T) {
+	m := deploy(t, istio)
+	apps := applications(m)
+	// One owner: Pulumi declares every Application, so there is no root-app
+	// syncing the same Applications from the repository.
+	want := []string{"istio-system", "monitoring-stack", "crm-service", "erp-service", "ecommerce-service", "analytics-service", "user-service"}
 	if len(apps) != len(want) {
 		t.Fatalf("applications = %v", apps)
+	}
+	for _, w := range want {
+		if _, ok := apps[w]; !ok {
+			t.Errorf("no application %s", w)
+		}
+	}
+	istioApp := apps["istio-system"]
+	values, _ := istioApp.Input("spec.source.helm.values").(string)
+	for _, s := range []string{"meshID: bac-mesh", "network: bac-network", "autoscaleMin: 3", "autoscaleMax: 10"} {
+		if !strings.Contains(values, s) {
+			t.Errorf("istio values lack %q:\n%s", s, values)
+		}
+	}
+	if istioApp.Input("spec.source.chart") != "istiod" || istioApp.Input("spec.project") != "platform" {
+		t.Error("istio-system app must install the istiod chart in the platform project")
+	}
+	// istiod patches caBundle into its webhooks and flips the validator's
+	// failurePolicy to Fail (istio 1.29.6 pkg/webhooks); Argo CD must not undo it.
+	for path, w := range map[string]any{
+		"spec.ignoreDifferences[0].kind":              "MutatingWebhookConfiguration",
+		"spec.ignoreDifferences[0].jqPathExpressions": []any{".webhooks[]?.clientConfig.caBundle"},
+		"spec.ignoreDifferences[1].kind":              "ValidatingWebhookConfiguration",
+		"spec.ignoreDifferences[1].jqPathExpressions": []any{".webhooks[]?.clientConfig.caBundle", ".webhooks[]?.failurePolicy"},
+		"spec.syncPolicy.syncOptions":                 []any{"RespectIgnoreDifferences=true"},
+	} {
+		if got := istioApp.Input(path); !reflect.DeepEqual(got, w) {
+			t.Errorf("istio-system %s = %#v, want %#v", path, got, w)
+		}
+	}
+	crm := apps["crm-service"]
+	// No image.tag parameter: it would override the tag GitOps bumps.
+	if !reflect.DeepEqual(crm.Input("spec.source.helm.parameters"), []any{
+		map[string]any{"name": "replicaCount", "value": "5"},
+	}) || crm.Input("spec.destination.namespace") != "crm" || crm.Input("spec.source.path") != "services/crm" {
+		t.Errorf("crm app = %v", mockengine.PlainMap(crm.Inputs))
+	}
+}
+
+func TestProjectsAllowOnlyWhatIstiodNeeds(t *testing.T) {
+	m := deploy(t, istio)
+	projects := map[string]mockengine.Resource{}
+	for _, p := range m.ByType("kubernetes:argoproj.io/v1alpha1:AppProject") {
+		projects[p.Input("metadata.name").(string)] = p
+	}
+	if len(projects) != 2 {
+		t.Fatalf("projects = %v, want platform and services", projects)
+	}
+	// The kinds istio-discovery 1.29.6 renders cluster-scoped; nothing else,
+	// and never */*.
+	want := []any{
+		map[string]any{"group": "rbac.authorization.k8s.io", "kind": "ClusterRole"},
+		map[string]any{"group": "rbac.authorization.k8s.io", "kind": "ClusterRoleBinding"},
+		map[string]any{"group": "admissionregistration.k8s.io", "kind": "MutatingWebhookConfiguration"},
+		map[string]any{"group": "admissionregistration.k8s.io", "kind": "ValidatingWebhookConfiguration"},
+	}
+	if got := projects["platform"].Input("spec.clusterResourceWhitelist"); !reflect.DeepEqual(got, want) {
+		t.Errorf("platform clusterResourceWhitelist = %#v", got)
+	}
+	if got := projects["services"].Input("spec.clusterResourceWhitelist"); !reflect.DeepEqual(got, []any{}) {
+		t.Errorf("services clusterResourceWhitelist = %#v, want none", got)
+	}
+	withoutIstio := deploy(t, nil)
+	for _, p := range withoutIstio.ByType("kubernetes:argoproj.io/v1alpha1:AppProject") {
+		if got := p.Input("spec.clusterResourceWhitelist"); !reflect.DeepEqual(got, []any{}) {
+			t.Errorf("%s allows cluster resources %v without the istio app", p.Name, got)
+		}
+	}
+}
+
+func TestRootAppOwnsTheApplicationsWhenChosen(t *testing.T) {
+	m := deploy(t, istio, func(a *gitops.Args) { a.AppsOwner = gitops.OwnerRootApp })
+	apps := applications(m)
+	if len(apps) != 1 {
+		t.Fatalf("applications = %v, want only root-app", apps)
 	}
 	root := apps["root-app"]
 	for path, w := range map[string]any{
@@ -86,24 +171,6 @@ func TestApplications(t *testing.T) {
 		if got := root.Input(path); !reflect.DeepEqual(got, w) {
 			t.Errorf("root-app %s = %#v, want %#v", path, got, w)
 		}
-	}
-	values, _ := apps["istio-system"].Input("spec.source.helm.values").(string)
-	for _, s := range []string{"meshID: bac-mesh", "network: bac-network", "autoscaleMin: 3", "autoscaleMax: 10"} {
-		if !strings.Contains(values, s) {
-			t.Errorf("istio values lack %q:\n%s", s, values)
-		}
-	}
-	if apps["istio-system"].Input("spec.source.chart") != "istiod" || apps["istio-system"].Input("spec.project") != "platform" {
-		t.Error("istio-system app must install the istiod chart in the platform project")
-	}
-	crm := apps["crm-service"]
-	if !reflect.DeepEqual(crm.Input("spec.source.helm.parameters"), []any{
-		map[string]any{"name": "image.tag", "value": "1.0.0"}, map[string]any{"name": "replicaCount", "value": "5"},
-	}) || crm.Input("spec.destination.namespace") != "crm" || crm.Input("spec.source.path") != "services/crm" {
-		t.Errorf("crm app = %v", mockengine.PlainMap(crm.Inputs))
-	}
-	if n := len(m.ByType("kubernetes:argoproj.io/v1alpha1:AppProject")); n != 2 {
-		t.Errorf("%d projects, want platform and services", n)
 	}
 }
 

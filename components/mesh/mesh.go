@@ -162,11 +162,18 @@ func NewMesh(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Resourc
 }
 
 // IstiodValues are the istiod chart values of the seed (also used by the
-// GitOps istio-system Application when it owns the install).
+// GitOps istio-system Application when it owns the install). The istiod
+// chart of 1.29 reads the autoscale settings at the top level
+// (manifests/charts/istio-control/istio-discovery/values.yaml and
+// templates/autoscale.yaml at 1.29.6); the seed's pilot.* form survives
+// only as a legacy alias (templates/zzy_descope_legacy.yaml), so the
+// canonical keys are used.
 func IstiodValues(a Args) map[string]any {
 	return map[string]any{
-		"global": map[string]any{"meshID": a.MeshID, "network": a.Network},
-		"pilot":  map[string]any{"autoscaleEnabled": true, "autoscaleMin": a.PilotMinReplicas, "autoscaleMax": a.PilotMaxReplicas},
+		"global":           map[string]any{"meshID": a.MeshID, "network": a.Network},
+		"autoscaleEnabled": true,
+		"autoscaleMin":     a.PilotMinReplicas,
+		"autoscaleMax":     a.PilotMaxReplicas,
 	}
 }
 

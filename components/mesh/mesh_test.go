@@ -36,7 +36,8 @@ func TestIstioInstallAndStrictMTLS(t *testing.T) {
 	for path, want := range map[string]any{
 		"chart": "istiod", "version": "1.29.2", "namespace": "istio-system",
 		"values.global.meshID": "bac-mesh", "values.global.network": "bac-network",
-		"values.pilot.autoscaleEnabled": true, "values.pilot.autoscaleMin": 3.0, "values.pilot.autoscaleMax": 10.0,
+		// Top-level keys: istio-discovery values.yaml and templates/autoscale.yaml at 1.29.6.
+		"values.autoscaleEnabled": true, "values.autoscaleMin": 3.0, "values.autoscaleMax": 10.0, "values.pilot": nil,
 	} {
 		if got := istiod.Input(path); !reflect.DeepEqual(got, want) {
 			t.Errorf("istiod %s = %#v, want %#v", path, got, want)

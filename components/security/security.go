@@ -211,7 +211,10 @@ func agent(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 				Metadata: metav1.ObjectMetaArgs{Labels: labels, Annotations: meta.Annotations},
 				Spec: corev1.PodSpecArgs{
 					HostNetwork: pulumi.Bool(true),
-					HostPID:     pulumi.Bool(true),
+					// With the host's network the pod would use the node's
+					// resolver and never find in-cluster names.
+					DnsPolicy: pulumi.String("ClusterFirstWithHostNet"),
+					HostPID:   pulumi.Bool(true),
 					HostIPC:     pulumi.Bool(true),
 					// Every node, including the tainted compute, memory and GPU pools.
 					Tolerations: corev1.TolerationArray{corev1.TolerationArgs{Operator: pulumi.String("Exists")}},

@@ -56,6 +56,7 @@ func TestWazuhAgentIsTheDocumentedException(t *testing.T) {
 	spec := "spec.template.spec."
 	for path, want := range map[string]any{
 		spec + "hostNetwork": true, spec + "hostPID": true, spec + "hostIPC": true,
+		spec + "dnsPolicy": "ClusterFirstWithHostNet", // hostNetwork pods resolve cluster names only with it
 		spec + "containers[0].securityContext.privileged":          true,
 		spec + "containers[0].image":                               "wazuh/wazuh-agent:4.12.0",
 		spec + "containers[0].env[0]":                              map[string]any{"name": "WAZUH_MANAGER", "value": "wazuh-manager.security.svc.cluster.local"},

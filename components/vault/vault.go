@@ -6,6 +6,8 @@ package vault
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -18,7 +20,10 @@ import (
 
 // Args configures Vault. Its JSON form is a stack config value.
 type Args struct {
-	Enabled     bool   `json:"enabled"`
+	Enabled bool `json:"enabled"`
+	// TransitPath and DatabasePath are the engines' mount paths. Two stacks
+	// that share one Vault need their own: the stack defaults them to
+	// <cluster name>/transit and <cluster name>/database.
 	TransitPath string `json:"transitPath"`
 	// Keys are the transit keys; all share the settings below.
 	Keys []string `json:"keys"`
@@ -38,9 +43,16 @@ type Args struct {
 // Connection is the database secrets engine's connection to YugabyteDB
 // (PostgreSQL-compatible, so the postgresql plugin).
 type Connection struct {
-	Name          string `json:"name"`
+	Name string `json:"name"`
+	// ConnectionURL names the database by its full DNS name: Vault resolves
+	// it, and a short name only resolves inside the database's namespace.
 	ConnectionURL string `json:"connectionUrl"`
 	Username      string `json:"username"`
+	// VerifyConnection makes Vault connect when the connection is
+	// configured (the provider's default). Off by default while the
+	// database is deployed outside this program: the first up must not
+	// depend on it being reachable; Vault connects on the first lease.
+	VerifyConnection bool `json:"verifyConnection"`
 }
 
 // Role is a database role Vault issues credentials for.
@@ -71,14 +83,12 @@ func DefaultArgs() Args {
 	}
 	return Args{
 		Enabled:           true,
-		TransitPath:       "transit",
 		Keys:              []string{"database-encryption", "pii-encryption"},
 		KeyType:           "aes256-gcm96",
 		AutoRotateSeconds: 2592000,
-		DatabasePath:      "database",
 		Connection: Connection{
 			Name:          "yugabytedb",
-			ConnectionURL: "postgresql://{{username}}:{{password}}@yugabytedb:5433/bac",
+			ConnectionURL: "postgresql://{{username}}:{{password}}@yugabytedb.database.svc.cluster.local:5433/bac",
 			Username:      "vault",
 		},
 		Roles: []Role{
@@ -89,6 +99,9 @@ func DefaultArgs() Args {
 		},
 	}
 }
+
+// mountPath is a Vault mount path: segments of letters, digits, - and _.
+var mountPath = regexp.MustCompile(`^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$`)
 
 // MaxRotationSeconds is the longest rotation period accepted (30 days).
 const MaxRotationSeconds = 2592000
@@ -108,8 +121,21 @@ func (a Args) Validate(path string) validate.Problems {
 	if a.AutoRotateSeconds < 3600 || a.AutoRotateSeconds > MaxRotationSeconds {
 		ps.Add(path+".autoRotateSeconds", "%d must be between 3600 (1 hour) and %d (30 days)", a.AutoRotateSeconds, MaxRotationSeconds)
 	}
+	for field, mount := range map[string]string{"transitPath": a.TransitPath, "databasePath": a.DatabasePath} {
+		if !mountPath.MatchString(mount) {
+			ps.Add(path+"."+field, "%q is not a Vault mount path (letters, digits, -, _ and / between segments)", mount)
+		}
+	}
+	if a.TransitPath == a.DatabasePath {
+		ps.Add(path+".databasePath", "%q is also the transit mount", a.DatabasePath)
+	}
 	if !strings.Contains(a.Connection.ConnectionURL, "{{username}}") || !strings.Contains(a.Connection.ConnectionURL, "{{password}}") {
 		ps.Add(path+".connection.connectionUrl", "must template {{username}} and {{password}} so Vault can rotate its own credential")
+	}
+	if u, err := url.Parse(strings.NewReplacer("{{username}}", "u", "{{password}}", "p").Replace(a.Connection.ConnectionURL)); err != nil || u.Scheme != "postgresql" {
+		ps.Add(path+".connection.connectionUrl", "is not a postgresql:// URL")
+	} else if !strings.Contains(u.Hostname(), ".") {
+		ps.Add(path+".connection.connectionUrl", "host %q is a short name; give the database's full DNS name (<service>.<namespace>.svc.cluster.local or its external name)", u.Hostname())
 	}
 	for i, r := range a.Roles {
 		p := fmt.Sprintf("%s.roles[%d]", path, i)
@@ -173,10 +199,13 @@ func NewVault(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Resour
 		roleNames[i] = r.Name
 	}
 	conn, err := database.NewSecretBackendConnection(ctx, name+"-"+args.Connection.Name, &database.SecretBackendConnectionArgs{
-		Backend:      dbMount.Path,
-		Name:         pulumi.String(args.Connection.Name),
-		PluginName:   pulumi.String("postgresql-database-plugin"),
-		AllowedRoles: pulumi.ToStringArray(roleNames),
+		Backend:    dbMount.Path,
+		Name:       pulumi.String(args.Connection.Name),
+		PluginName: pulumi.String("postgresql-database-plugin"),
+		// The provider verifies by default (verify_connection, default true
+		// in terraform-provider-vault v5.10.1, which pulumi-vault 7.11.0 wraps).
+		VerifyConnection: pulumi.Bool(args.Connection.VerifyConnection),
+		AllowedRoles:     pulumi.ToStringArray(roleNames),
 		Postgresql: database.SecretBackendConnectionPostgresqlArgs{
 			ConnectionUrl: pulumi.String(args.Connection.ConnectionURL),
 			Username:      pulumi.String(args.Connection.Username),
