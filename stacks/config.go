@@ -31,6 +31,7 @@ const Namespace = "bac"
 const (
 	KeyEnvironment = "environment"
 	KeyRegion      = "region"
+	KeyDomain      = "domain"
 	KeyNetwork     = "network"
 	KeyCluster     = "cluster"
 	KeyTags        = "tags"
@@ -59,7 +60,7 @@ const KubeconfigPath = Namespace + ":" + KeyCluster + ".kubeconfig"
 
 // Keys lists every key the program reads; others in the namespace are mistakes.
 func Keys() []string {
-	return append([]string{KeyEnvironment, KeyRegion, KeyNetwork, KeyCluster, KeyTags, KeyServices,
+	return append([]string{KeyEnvironment, KeyRegion, KeyDomain, KeyNetwork, KeyCluster, KeyTags, KeyServices,
 		KeyGateway, KeyMesh, KeyRealtime, KeyIdentity, KeyVault, KeyGitOps, KeySecurity}, SecretKeys()...)
 }
 
@@ -91,6 +92,9 @@ type Config struct {
 	Environment string
 	// Region is the AWS region the stack deploys into (optional for local).
 	Region string
+	// Domain (bac:domain) is the DNS domain every public host name derives
+	// from: api.<domain>, auth.<domain>, argocd.<domain>, app.<domain>.
+	Domain string
 	// Network is bac:network.
 	Network network.Args
 	// Cluster is bac:cluster.
@@ -125,9 +129,14 @@ func Defaults(environment, region string) Config {
 	if environment == Local {
 		gw.AWSLoadBalancer = false
 	}
+	domain := ""
+	if environment == Local {
+		domain = LocalDomain
+	}
 	return Config{
 		Environment: environment,
 		Region:      region,
+		Domain:      domain,
 		Network:     net,
 		Cluster:     cluster.DefaultArgs(name),
 		Tags:        map[string]string{},
@@ -141,6 +150,11 @@ func Defaults(environment, region string) Config {
 		Security:    security.DefaultArgs(),
 	}
 }
+
+// LocalDomain is the local stack's domain: *.localhost resolves to the
+// loopback address on every major OS (RFC 6761), so a laptop cluster's
+// ingress is reachable without DNS.
+const LocalDomain = "bac.localhost"
 
 // ExistingCluster reports whether the stack deploys onto an existing cluster
 // (local environment, or bac:cluster.kubeconfig set) instead of building the
@@ -188,6 +202,9 @@ func Decode(values map[string]string) (Config, validate.Problems) {
 		ps.Add(key(KeyRegion), "%q is not a known AWS region", region)
 	}
 	cfg := Defaults(env, region)
+	if d, ok := values[key(KeyDomain)]; ok {
+		cfg.Domain = d
+	}
 	for _, part := range []struct {
 		key string
 		dst any
@@ -232,6 +249,14 @@ func (c Config) Validate() validate.Problems {
 			ps.Add(Namespace+":"+KeyTags+"."+reserved, "is set by the program and cannot be overridden")
 		}
 	}
+	if c.Domain == "" {
+		ps.Add(Namespace+":"+KeyDomain, "is required: the DNS domain the platform's hosts (api., auth., argocd., app.) derive from")
+	} else {
+		validate.DNSName(&ps, Namespace+":"+KeyDomain, c.Domain)
+		if validate.Placeholder(c.Domain, c.Environment == Local) {
+			ps.Add(Namespace+":"+KeyDomain, "%q is a placeholder or reserved name; use the platform's real domain", c.Domain)
+		}
+	}
 	ps.Extend(services.Validate(Namespace+":"+KeyServices, c.Services))
 	wired := c.wire()
 	ps.Extend(wired.Gateway.Validate(Namespace + ":" + KeyGateway))
@@ -243,6 +268,20 @@ func (c Config) Validate() validate.Problems {
 	ps.Extend(wired.Security.Validate(Namespace + ":" + KeySecurity))
 	ps.Extend(wired.Namespaces.Validate("namespaces derived from the components"))
 	ps.Extend(c.crossCheck())
+	if c.Environment != Local {
+		// Components accept localhost names (the local stack); a shared
+		// environment must not point users or tokens at a laptop.
+		for field, list := range map[string][]string{
+			KeyGateway + ".cors.origins": wired.Gateway.CORS.Origins, KeyIdentity + ".client.redirectUris": wired.Identity.Client.RedirectURIs,
+			KeyIdentity + ".client.webOrigins": wired.Identity.Client.WebOrigins,
+		} {
+			for i, v := range list {
+				if validate.Placeholder(v, false) {
+					ps.Add(fmt.Sprintf("%s:%s[%d]", Namespace, field, i), "%q names a local or reserved host in the %s environment", v, c.Environment)
+				}
+			}
+		}
+	}
 	if c.Mesh.Enabled && !c.Mesh.InstallWithHelm && !c.GitOps.Enabled {
 		ps.Add(Namespace+":"+KeyMesh+".installWithHelm", "is false (GitOps installs istiod) but bac:gitops.enabled is false: nothing would install istiod")
 	}

@@ -13,10 +13,25 @@ func base() map[string]string {
 		"bac:network":     `{"cidr":"10.10.0.0/16"}`,
 		"bac:cluster":     `{"publicAccessCidrs":["198.51.100.10/32"]}`,
 	}
+	for k, v := range required() {
+		values[k] = v
+	}
 	for _, k := range SecretKeys() {
 		values["bac:"+k] = "s3cr3t-" + k
 	}
 	return values
+}
+
+// required are the settings with no default that a production stack names.
+func required() map[string]string {
+	return map[string]string{
+		"bac:domain": "us-east-1.bac-platform.io",
+		"bac:identity": `{"databaseUrl":"jdbc:postgresql://keycloak-db.bac-platform.io:5432/keycloak",` +
+			`"ldap":{"connectionUrl":"ldaps://ldap.bac-platform.io:636","usersDn":"ou=users,dc=bac","bindDn":"cn=kc,dc=bac"}}`,
+		"bac:realtime": `{"websocket":{"image":{"repository":"ghcr.io/bac-platform/websocket-server","tag":"1.4.2"}},` +
+			`"graphql":{"image":{"repository":"ghcr.io/bac-platform/graphql-gateway","tag":"1.4.2"}}}`,
+		"bac:gitops": `{"repoUrl":"https://github.com/bac-platform/platform-gitops"}`,
+	}
 }
 
 // secretKeys marks every secret key as encrypted, as the CLI would.
@@ -75,7 +90,7 @@ func TestParseProblems(t *testing.T) {
 		{"unknown region", map[string]string{"bac:region": "us-east-9"},
 			[]string{`bac:region: "us-east-9" is not a known AWS region`}},
 		{"unknown top-level key", map[string]string{"bac:clustr": "{}"},
-			[]string{"bac:clustr: unknown setting; known settings are bac:environment, bac:region, bac:network, bac:cluster, bac:tags"}},
+			[]string{"bac:clustr: unknown setting; known settings are bac:environment, bac:region, bac:domain, bac:network, bac:cluster, bac:tags"}},
 		{"misspelt pool field", map[string]string{"bac:cluster": `{"nodePools":{"compute":{"minsize":1}}}`},
 			[]string{"bac:cluster.nodePools.compute.minsize: unknown setting; known settings are amiType, desiredSize"}},
 		{"wrong type", map[string]string{"bac:cluster": `{"nodePools":{"compute":{"minSize":"ten"}}}`},
@@ -185,5 +200,45 @@ func TestStacksSharingAVaultGetTheirOwnMounts(t *testing.T) {
 	want := `prod-us-east-1: bac:vault.transitPath: mount "bac-prod-us-east-1/transit" is stack prod-eu-west-1's too`
 	if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), want) {
 		t.Fatalf("got %v, want %q", ps, want)
+	}
+}
+
+func TestDomainIsRequiredRealAndTheSourceOfEveryHost(t *testing.T) {
+	for _, tt := range []struct {
+		name, env, domain, want string
+	}{
+		{"missing", "production", "", "bac:domain: is required"},
+		{"template", "production", "yourcompany.com", `bac:domain: "yourcompany.com" is a placeholder or reserved name`},
+		{"reserved", "staging", "bac.example.com", `bac:domain: "bac.example.com" is a placeholder or reserved name`},
+		{"localhost outside local", "production", "bac.localhost", `bac:domain: "bac.localhost" is a placeholder or reserved name`},
+		{"not a DNS name", "production", "BAC Platform", `bac:domain: "BAC Platform" is not a DNS name`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			values := base()
+			values["bac:environment"] = tt.env
+			if tt.domain == "" {
+				delete(values, "bac:domain")
+			} else {
+				values["bac:domain"] = tt.domain
+			}
+			_, ps := Parse(values, secretKeys())
+			if len(ps) == 0 || !strings.HasPrefix(ps[0].String(), tt.want) {
+				t.Fatalf("problems = %v, want first %q", ps, tt.want)
+			}
+		})
+	}
+	cfg, ps := Parse(base(), secretKeys())
+	if len(ps) != 0 {
+		t.Fatal(ps)
+	}
+	a := cfg.wire()
+	for got, want := range map[string]string{
+		a.Gateway.Host: "api.us-east-1.bac-platform.io", a.Identity.Hostname: "auth.us-east-1.bac-platform.io",
+		a.GitOps.Hostname: "argocd.us-east-1.bac-platform.io", a.Gateway.OIDC.Issuer: "https://auth.us-east-1.bac-platform.io/realms/bac",
+		a.Gateway.CORS.Origins[0]: "https://app.us-east-1.bac-platform.io", a.Identity.Client.RedirectURIs[1]: "https://app.us-east-1.bac-platform.io/auth/callback",
+	} {
+		if got != want {
+			t.Errorf("derived %q, want %q", got, want)
+		}
 	}
 }

@@ -33,6 +33,9 @@ type platformArgs struct {
 }
 
 // wire derives the shared facts:
+//   - every public host derives from the one domain (api., auth., argocd.,
+//     app.), as do the API client's redirect URIs and web origins and the
+//     gateway's CORS origin unless a stack lists its own;
 //   - every component that routes, protects or deploys the business services
 //     gets the one service list;
 //   - the gateway's OIDC issuer, realm and client come from identity when the
@@ -49,6 +52,17 @@ func (c Config) wire() platformArgs {
 		Gateway: c.Gateway, Mesh: c.Mesh, Realtime: c.Realtime, Identity: c.Identity,
 		Vault: c.Vault, GitOps: c.GitOps, Security: c.Security,
 	}
+	d := c.Domain
+	a.Gateway.Host, a.Identity.Hostname, a.GitOps.Hostname = "api."+d, "auth."+d, "argocd."+d
+	if len(a.Identity.Client.RedirectURIs) == 0 {
+		a.Identity.Client.RedirectURIs = []string{"https://api." + d + "/auth/callback", "https://app." + d + "/auth/callback"}
+	}
+	if len(a.Identity.Client.WebOrigins) == 0 {
+		a.Identity.Client.WebOrigins = []string{"https://api." + d, "https://app." + d}
+	}
+	if len(a.Gateway.CORS.Origins) == 0 {
+		a.Gateway.CORS.Origins = []string{"https://app." + d}
+	}
 	a.Gateway.Services = c.Services
 	a.Mesh.Services = c.Services
 	a.Realtime.Services = c.Services
@@ -56,7 +70,7 @@ func (c Config) wire() platformArgs {
 
 	if c.Identity.Enabled {
 		oidc := &a.Gateway.OIDC
-		oidc.Issuer = or(oidc.Issuer, c.Identity.Issuer())
+		oidc.Issuer = or(oidc.Issuer, a.Identity.Issuer())
 		oidc.Realm = or(oidc.Realm, c.Identity.Realm.Name)
 		oidc.ClientID = or(oidc.ClientID, c.Identity.Client.ClientID)
 	}
@@ -145,7 +159,7 @@ func (c Config) crossCheck() validate.Problems {
 	if c.Gateway.Enabled && c.Identity.Enabled {
 		gw, id := Namespace+":"+KeyGateway+".oidc.", Namespace+":"+KeyIdentity
 		for _, pair := range []struct{ field, set, derived, from string }{
-			{"issuer", c.Gateway.OIDC.Issuer, c.Identity.Issuer(), id + ".hostname and .realm.name"},
+			{"issuer", c.Gateway.OIDC.Issuer, c.wire().Identity.Issuer(), Namespace + ":" + KeyDomain + " and " + id + ".realm.name"},
 			{"realm", c.Gateway.OIDC.Realm, c.Identity.Realm.Name, id + ".realm.name"},
 			{"clientId", c.Gateway.OIDC.ClientID, c.Identity.Client.ClientID, id + ".client.clientId"},
 		} {

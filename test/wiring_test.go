@@ -1,6 +1,8 @@
 package test
 
 import (
+	"encoding/json"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,8 +13,9 @@ import (
 	"github.com/bac-platform/infra/stacks/stackfile"
 )
 
-// planWith runs the production stack file with extra config values through
-// the program and the mock engine.
+// planWith runs the production stack file through the program and the mock
+// engine, with extra config values merged into the file's (object by object,
+// one level deep, as a stack file author would edit them).
 func planWith(t *testing.T, extra map[string]string) *mockengine.Mocks {
 	t.Helper()
 	project, err := stackfile.ProjectName(repoRoot)
@@ -24,7 +27,22 @@ func planWith(t *testing.T, extra map[string]string) *mockengine.Mocks {
 		t.Fatal(err)
 	}
 	for k, v := range extra {
-		sf.Values[k] = v
+		merged := map[string]any{}
+		if raw, ok := sf.Values[k]; ok {
+			if err := json.Unmarshal([]byte(raw), &merged); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var add map[string]any
+		if err := json.Unmarshal([]byte(v), &add); err != nil {
+			t.Fatal(err)
+		}
+		maps.Copy(merged, add)
+		raw, err := json.Marshal(merged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sf.Values[k] = string(raw)
 	}
 	offline, ps := stacks.PrepareOffline(sf)
 	if len(ps) > 0 {

@@ -205,12 +205,17 @@ func writeProject(t *testing.T, stack, body string) string {
 // stack config but not compliant are stopped by the gate (exit 1), naming
 // the rule, unless policy config downgrades the rule.
 func TestGateBlocksBadConfigThatValidationAllows(t *testing.T) {
-	staging := "config:\n  bac:environment: staging\n  bac:region: eu-west-1\n  bac:network: {cidr: 10.120.0.0/16}\n"
+	staging := "config:\n  bac:environment: staging\n  bac:region: eu-west-1\n  bac:network: {cidr: 10.120.0.0/16}\n" +
+		"  bac:domain: eu-west-1.staging.bac-platform.io\n" +
+		"  bac:identity: {databaseUrl: 'jdbc:postgresql://kc-db.bac-platform.io:5432/keycloak', ldap: {enabled: false}}\n" +
+		"  bac:realtime: {websocket: {image: {repository: ghcr.io/bac-platform/websocket-server, tag: 1.4.2}}," +
+		" graphql: {image: {repository: ghcr.io/bac-platform/graphql-gateway, tag: 1.4.2}}}\n" +
+		"  bac:gitops: {repoUrl: 'https://github.com/bac-platform/platform-gitops'}\n"
 	tests := []struct {
 		name, extra, rule string
 	}{
 		{"staging API open to the internet", "  bac:cluster: {publicAccessCidrs: [0.0.0.0/0]}\n", "network-eks-endpoint"},
-		{"mesh switched off", "  bac:cluster: {publicAccessCidrs: [198.51.100.10/32]}\n  bac:mesh: {enabled: false}\n  bac:gitops: {enabled: true}\n", "mtls-strict-mesh-wide"},
+		{"mesh switched off", "  bac:cluster: {publicAccessCidrs: [198.51.100.10/32]}\n  bac:mesh: {enabled: false}\n", "mtls-strict-mesh-wide"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

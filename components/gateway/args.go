@@ -16,10 +16,8 @@ import (
 
 // Args configures the gateway. Its JSON form is a stack config value.
 type Args struct {
-	Enabled   bool   `json:"enabled"`
-	Namespace string `json:"namespace"`
-	// Host is the public API host name.
-	Host            string     `json:"host"`
+	Enabled         bool       `json:"enabled"`
+	Namespace       string     `json:"namespace"`
 	Chart           kube.Chart `json:"chart"`
 	Image           kube.Image `json:"image"`
 	ControllerImage kube.Image `json:"controllerImage"`
@@ -53,6 +51,8 @@ type Args struct {
 
 	// Set by the stack, never from the JSON form:
 
+	// Host is the public API host name (api.<domain>).
+	Host string `json:"-"`
 	// Services are the business services the routes may name.
 	Services []services.Service `json:"-"`
 	// OIDCClientSecret is the API client's secret the oidc plugin presents.
@@ -190,7 +190,6 @@ func DefaultArgs() Args {
 	return Args{
 		Enabled:   true,
 		Namespace: "api-gateway",
-		Host:      "api.yourcompany.com",
 		// Chart 3.2.0 (March 2026) and Kong 3.9, the current open-source line;
 		// the seed's oidc plugin needs an image that bundles kong-oidc (set
 		// image to your build of it).
@@ -219,7 +218,6 @@ func DefaultArgs() Args {
 		RateLimitAnalytics: redis(100, 5000, 0),
 		JWT:                JWT{KeyClaimName: "iss", ClaimsToVerify: []string{"exp", "nbf"}},
 		CORS: CORS{
-			Origins:        []string{"https://*.yourcompany.com", "https://app.yourcompany.com"},
 			Methods:        []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
 			Headers:        []string{"Accept", "Authorization", "Content-Type", "X-Request-ID"},
 			ExposedHeaders: []string{"X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining"},
@@ -313,8 +311,14 @@ func (a Args) Validate(path string) validate.Problems {
 		ps.Add(path+".oidc", "clientId and realm are required (set by the stack from the identity component; set them when identity is external)")
 	}
 	if len(a.CORS.Origins) == 0 {
-		ps.Add(path+".cors.origins", "at least one origin is required")
+		ps.Add(path+".cors.origins", "at least one origin is required (the stack defaults it to the app host of its domain)")
 	}
+	for i, o := range a.CORS.Origins {
+		if validate.Placeholder(o, true) {
+			ps.Add(fmt.Sprintf("%s.cors.origins[%d]", path, i), "%q is a placeholder", o)
+		}
+	}
+	validate.DNSName(&ps, path+".host (from the domain)", a.Host)
 	for i, h := range append(append([]string{}, a.RequestTransformer.AddHeaders...), a.RequestTransformer.ReplaceHeaders...) {
 		if strings.Contains(h, "$(") {
 			ps.Add(fmt.Sprintf("%s.requestTransformer.headers[%d]", path, i), "%q: Kong does not evaluate $(...) substitutions", h)

@@ -15,6 +15,10 @@ import (
 // provider's issuer, realm and client.
 func withStackFacts(a gateway.Args) gateway.Args {
 	a.Services = services.Default()
+	a.Host = "api.bac-platform.io"
+	if a.CORS.Origins == nil {
+		a.CORS.Origins = []string{"https://app.bac-platform.io"}
+	}
 	a.OIDC.Issuer, a.OIDC.Realm, a.OIDC.ClientID = "https://auth.example.com/realms/bac", "bac", "bac-api"
 	return a
 }
@@ -107,7 +111,7 @@ func TestKongReleaseHasTheSeedValues(t *testing.T) {
 }
 
 func TestLocalClustersGetNoNLBAnnotations(t *testing.T) {
-	args := gateway.DefaultArgs()
+	args := withStackFacts(gateway.DefaultArgs())
 	args.AWSLoadBalancer = false
 	m := deploy(t, args)
 	kong := find(t, m, "kubernetes:helm.sh/v3:Release", "gateway-kong")
@@ -137,7 +141,7 @@ func TestPluginsHaveTheSeedSettings(t *testing.T) {
 	})
 	check(t, find(t, m, typ, "gateway-cors-global"), map[string]any{
 		"plugin":                 "cors",
-		"config.origins":         []any{"https://*.yourcompany.com", "https://app.yourcompany.com"},
+		"config.origins":         []any{"https://app.bac-platform.io"},
 		"config.methods":         []any{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
 		"config.headers":         []any{"Accept", "Authorization", "Content-Type", "X-Request-ID"},
 		"config.exposed_headers": []any{"X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining"},
@@ -152,7 +156,7 @@ func TestPluginsHaveTheSeedSettings(t *testing.T) {
 		"plugin": "oidc", "config.client_id": "bac-api", "config.realm": "bac",
 		"config.discovery":              "https://auth.example.com/realms/bac/.well-known/openid-configuration",
 		"config.introspection_endpoint": "https://auth.example.com/realms/bac/protocol/openid-connect/token/introspect",
-		"config.redirect_uri":           "https://api.yourcompany.com/auth/callback",
+		"config.redirect_uri":           "https://api.bac-platform.io/auth/callback",
 		"config.scope":                  "openid email profile", "config.logout_path": "/logout",
 		"config.token_endpoint_auth_method":                 "client_secret_post",
 		"configPatches[0].path":                             "/client_secret",
@@ -188,7 +192,7 @@ func TestRoutes(t *testing.T) {
 			"metadata.namespace":                                      svc,
 			"metadata.annotations.konghq.com/plugins":                 w[2],
 			"spec.ingressClassName":                                   "kong",
-			"spec.rules[0].host":                                      "api.yourcompany.com",
+			"spec.rules[0].host":                                      "api.bac-platform.io",
 			"spec.rules[0].http.paths[0].path":                        w[0],
 			"spec.rules[0].http.paths[0].pathType":                    "Prefix",
 			"spec.rules[0].http.paths[0].backend.service.name":        w[1],

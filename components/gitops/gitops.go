@@ -22,10 +22,6 @@ type Args struct {
 	Namespace string     `json:"namespace"`
 	Chart     kube.Chart `json:"chart"`
 	Image     kube.Image `json:"image"`
-	// Hostname serves the Argo CD UI through the gateway (Kong's ingress
-	// class); the seed's nginx class and letsencrypt issuer do not exist in
-	// the cluster.
-	Hostname string `json:"hostname"`
 	// AppsOwner is who owns the Applications: "pulumi" (this program
 	// declares each platform and service Application; no root-app) or
 	// "root-app" (the seed's app-of-apps syncs them from argocd/apps in
@@ -53,6 +49,10 @@ type Args struct {
 
 	// Set by the stack, never from the JSON form:
 
+	// Hostname serves the Argo CD UI (argocd.<domain>) through the gateway
+	// (Kong's ingress class); the seed's nginx class and letsencrypt issuer
+	// do not exist in the cluster.
+	Hostname string `json:"-"`
 	// Services get one Application each, in the services project.
 	Services []services.Service `json:"-"`
 	// Istio is what the istio-system Application installs when GitOps owns
@@ -71,7 +71,6 @@ func DefaultArgs() Args {
 		Namespace:          "argocd",
 		Chart:              kube.Chart{Repository: "https://argoproj.github.io/argo-helm", Name: "argo-cd", Version: "8.5.0"},
 		Image:              kube.Image{Repository: "quay.io/argoproj/argocd", Tag: "v3.1.5"},
-		Hostname:           "argocd.yourcompany.com",
 		AppsOwner:          OwnerPulumi,
 		ControllerReplicas: 3,
 		ControllerResources: kube.Resources{Requests: kube.Quantities{CPU: "1000m", Memory: "2Gi"},
@@ -83,7 +82,6 @@ func DefaultArgs() Args {
 		RepoServerResources: kube.Resources{Requests: kube.Quantities{CPU: "500m", Memory: "1Gi"},
 			Limits: kube.Quantities{CPU: "1000m", Memory: "2Gi"}},
 		RedisHA:         true,
-		RepoURL:         "https://github.com/your-company/bac-platform",
 		TargetRevision:  "HEAD",
 		HelmRepoURL:     "https://charts.helm.sh/stable",
 		ServiceReplicas: 5,
@@ -111,9 +109,10 @@ func (a Args) Validate(path string) validate.Problems {
 	if a.AppsOwner != OwnerPulumi && a.AppsOwner != OwnerRootApp {
 		ps.Add(path+".appsOwner", "%q is not %q or %q", a.AppsOwner, OwnerPulumi, OwnerRootApp)
 	}
-	if a.RepoURL == "" {
-		ps.Add(path+".repoUrl", "is required")
+	if a.RepoURL == "" || validate.Placeholder(a.RepoURL, true) {
+		ps.Add(path+".repoUrl", "%q: the platform repository Argo CD syncs is required", a.RepoURL)
 	}
+	validate.DNSName(&ps, path+".hostname (from the domain)", a.Hostname)
 	return ps
 }
 

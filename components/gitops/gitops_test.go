@@ -16,6 +16,7 @@ func deploy(t *testing.T, istio *gitops.Istio, mutate ...func(*gitops.Args)) *mo
 	t.Helper()
 	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
 		args := gitops.DefaultArgs()
+		args.Hostname, args.RepoURL = "argocd.bac-platform.io", "https://github.com/bac-platform/platform-gitops"
 		for _, f := range mutate {
 			f(&args)
 		}
@@ -39,26 +40,26 @@ func TestArgoCDRelease(t *testing.T) {
 	r, _ := m.Find("kubernetes:helm.sh/v3:Release", "gitops-argocd")
 	for path, want := range map[string]any{
 		"chart": "argo-cd", "version": "8.5.0", "namespace": "argocd",
-		"values.global.image.tag":                                                        "v3.1.5",
-		"values.controller.replicas":                                                     3.0,
-		"values.controller.resources.requests":                                           map[string]any{"cpu": "1000m", "memory": "2Gi"},
-		"values.controller.resources.limits":                                             map[string]any{"cpu": "2000m", "memory": "4Gi"},
-		"values.server.replicas":                                                         3.0,
-		"values.server.resources.requests":                                               map[string]any{"cpu": "500m", "memory": "512Mi"},
-		"values.repoServer.replicas":                                                     3.0,
-		"values.repoServer.resources.limits":                                             map[string]any{"cpu": "1000m", "memory": "2Gi"},
-		"values.server.ingress.enabled":                                                  true,
+		"values.global.image.tag":              "v3.1.5",
+		"values.controller.replicas":           3.0,
+		"values.controller.resources.requests": map[string]any{"cpu": "1000m", "memory": "2Gi"},
+		"values.controller.resources.limits":   map[string]any{"cpu": "2000m", "memory": "4Gi"},
+		"values.server.replicas":               3.0,
+		"values.server.resources.requests":     map[string]any{"cpu": "500m", "memory": "512Mi"},
+		"values.repoServer.replicas":           3.0,
+		"values.repoServer.resources.limits":   map[string]any{"cpu": "1000m", "memory": "2Gi"},
+		"values.server.ingress.enabled":        true,
 		// Through the gateway: the seed's nginx class and letsencrypt issuer do not exist.
-		"values.server.ingress.ingressClassName":                                         "kong",
-		"values.server.ingress.hostname":                                                 "argocd.yourcompany.com",
-		"values.server.ingress.annotations.konghq.com/protocols":                         "https",
-		"values.server.ingress.annotations.cert-manager.io/cluster-issuer":               nil,
-		"values.server.service.annotations.konghq.com/protocol":                          "https",
-		"values.redis-ha.enabled":                                                        true,
+		"values.server.ingress.ingressClassName":                           "kong",
+		"values.server.ingress.hostname":                                   "argocd.bac-platform.io",
+		"values.server.ingress.annotations.konghq.com/protocols":           "https",
+		"values.server.ingress.annotations.cert-manager.io/cluster-issuer": nil,
+		"values.server.service.annotations.konghq.com/protocol":            "https",
+		"values.redis-ha.enabled":                                          true,
 		// argo-cd 8.5.0 renders argocd-secret only with createSecret true.
-		"values.configs.secret.createSecret":                                             true,
-		"values.configs.repositories.bac-platform.url":                                   "https://github.com/your-company/bac-platform",
-		"values.configs.repositories.stable.type":                                        "helm",
+		"values.configs.secret.createSecret":           true,
+		"values.configs.repositories.bac-platform.url": "https://github.com/bac-platform/platform-gitops",
+		"values.configs.repositories.stable.type":      "helm",
 	} {
 		if got := r.Input(path); !reflect.DeepEqual(got, want) {
 			t.Errorf("argocd %s = %#v, want %#v", path, got, want)

@@ -4,6 +4,8 @@
 package identity
 
 import (
+	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,9 +20,11 @@ type Args struct {
 	Namespace string     `json:"namespace"`
 	Image     kube.Image `json:"image"`
 	Replicas  int        `json:"replicas"`
-	// Hostname is Keycloak's public URL host (auth.yourcompany.com).
-	Hostname       string         `json:"hostname"`
-	Features       []string       `json:"features"`
+	Features  []string   `json:"features"`
+	// DatabaseURL is Keycloak's external PostgreSQL database
+	// (jdbc:postgresql://<full DNS name>:<port>/<database>). Required: the
+	// platform creates no database for Keycloak, so a stack names the one
+	// it has.
 	DatabaseURL    string         `json:"databaseUrl"`
 	Resources      kube.Resources `json:"resources"`
 	ReadinessProbe kube.Probe     `json:"readinessProbe"`
@@ -28,6 +32,9 @@ type Args struct {
 	Realm          Realm          `json:"realm"`
 	Client         Client         `json:"client"`
 	LDAP           LDAP           `json:"ldap"`
+
+	// Hostname is Keycloak's public host (auth.<domain>); set by the stack.
+	Hostname string `json:"-"`
 
 	// Credentials are set by the stack, never from the JSON form.
 	Credentials Credentials `json:"-"`
@@ -117,11 +124,9 @@ func DefaultArgs() Args {
 		Enabled:   true,
 		Namespace: "auth",
 		// 26.4 is the current Keycloak line; the seed's 23.0 is unsupported.
-		Image:       kube.Image{Repository: "quay.io/keycloak/keycloak", Tag: "26.4.7"},
-		Replicas:    3,
-		Hostname:    "auth.yourcompany.com",
-		Features:    []string{"token-exchange", "admin-fine-grained-authz"},
-		DatabaseURL: "jdbc:postgresql://keycloak-db:5432/keycloak",
+		Image:    kube.Image{Repository: "quay.io/keycloak/keycloak", Tag: "26.4.7"},
+		Replicas: 3,
+		Features: []string{"token-exchange", "admin-fine-grained-authz"},
 		Resources: kube.Resources{Requests: kube.Quantities{CPU: "1000m", Memory: "2Gi"},
 			Limits: kube.Quantities{CPU: "2000m", Memory: "4Gi"}},
 		// Keycloak 25+ serves health on the management port 9000, not 8080.
@@ -140,18 +145,17 @@ func DefaultArgs() Args {
 			RefreshTokenMaxReuse: 0,
 			Roles:                []string{"admin", "user"},
 		},
+		// Redirect URIs and web origins default to the api and app hosts of
+		// the stack's domain (set by the stack).
 		Client: Client{
 			ClientID: "bac-api", Name: "BAC API Gateway",
-			RedirectURIs:        []string{"https://api.yourcompany.com/auth/callback", "https://app.yourcompany.com/auth/callback"},
-			WebOrigins:          []string{"https://api.yourcompany.com", "https://app.yourcompany.com"},
 			StandardFlowEnabled: true, ImplicitFlowEnabled: false, DirectAccessGrantsEnabled: false, ServiceAccountsEnabled: true,
 			Roles: []string{"api-access"},
 		},
 		LDAP: LDAP{
+			// The directory's address and DNs are the organisation's: a stack
+			// with LDAP on sets connectionUrl, usersDn and bindDn.
 			Enabled: true, Name: "corporate-ldap",
-			ConnectionURL:         "ldaps://ldap.yourcompany.com:636",
-			UsersDN:               "ou=users,dc=yourcompany,dc=com",
-			BindDN:                "cn=keycloak,ou=services,dc=yourcompany,dc=com",
 			UsernameLDAPAttribute: "uid", RDNLDAPAttribute: "uid", UUIDLDAPAttribute: "entryUUID",
 			UserObjectClasses: []string{"inetOrgPerson", "organizationalPerson"},
 			SearchScope:       "SUBTREE", BatchSizeForSync: 1000,
@@ -204,12 +208,35 @@ func (a Args) Validate(path string) validate.Problems {
 	if !r.BruteForce.Enabled {
 		ps.Add(rp+".bruteForce.enabled", "brute-force protection must stay on")
 	}
+	validate.DNSName(&ps, path+".hostname (from the domain)", a.Hostname)
+	if u, err := url.Parse(a.DatabaseURL); err != nil || u.Scheme != "jdbc" || !strings.HasPrefix(u.Opaque, "postgresql://") {
+		ps.Add(path+".databaseUrl", "%q is not jdbc:postgresql://<host>:<port>/<database>: Keycloak needs an external PostgreSQL (the platform creates none yet)", a.DatabaseURL)
+	} else if db, err := url.Parse(u.Opaque); err != nil || !strings.Contains(db.Hostname(), ".") || db.Port() == "" || strings.Trim(db.Path, "/") == "" {
+		ps.Add(path+".databaseUrl", "%q must name the database host by its full DNS name, a port and a database", a.DatabaseURL)
+	} else if validate.Placeholder(db.Hostname(), true) {
+		ps.Add(path+".databaseUrl", "%q is a placeholder host", a.DatabaseURL)
+	}
+	for field, list := range map[string][]string{"redirectUris": a.Client.RedirectURIs, "webOrigins": a.Client.WebOrigins} {
+		if len(list) == 0 {
+			ps.Add(path+".client."+field, "at least one is required")
+		}
+		for i, v := range list {
+			if !strings.HasPrefix(v, "https://") || validate.Placeholder(v, true) {
+				ps.Add(fmt.Sprintf("%s.client.%s[%d]", path, field, i), "%q must be an https URL of a real host", v)
+			}
+		}
+	}
 	if a.Client.ImplicitFlowEnabled || a.Client.DirectAccessGrantsEnabled {
 		ps.Add(path+".client", "the implicit and direct-access-grant (password) flows must stay off")
 	}
 	if a.LDAP.Enabled {
 		if !strings.HasPrefix(a.LDAP.ConnectionURL, "ldaps://") {
 			ps.Add(path+".ldap.connectionUrl", "%q must use ldaps:// (the bind credential crosses the network)", a.LDAP.ConnectionURL)
+		} else if validate.Placeholder(a.LDAP.ConnectionURL, true) {
+			ps.Add(path+".ldap.connectionUrl", "%q is a placeholder; name the directory", a.LDAP.ConnectionURL)
+		}
+		if a.LDAP.UsersDN == "" || a.LDAP.BindDN == "" || validate.Placeholder(a.LDAP.UsersDN+a.LDAP.BindDN, true) {
+			ps.Add(path+".ldap", "usersDn and bindDn are required (the directory's own DNs)")
 		}
 		if a.LDAP.SearchScope != "SUBTREE" && a.LDAP.SearchScope != "ONE_LEVEL" {
 			ps.Add(path+".ldap.searchScope", "%q is not SUBTREE or ONE_LEVEL", a.LDAP.SearchScope)

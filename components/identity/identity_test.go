@@ -14,6 +14,19 @@ func secret(v string) pulumi.StringOutput {
 	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
 }
 
+// configured is the default Args with what every stack sets: the host and
+// client URLs (from the domain), the database and the directory.
+func configured() identity.Args {
+	a := identity.DefaultArgs()
+	a.Hostname = "auth.bac-platform.io"
+	a.DatabaseURL = "jdbc:postgresql://keycloak-db.bac-platform.io:5432/keycloak"
+	a.Client.RedirectURIs = []string{"https://api.bac-platform.io/auth/callback", "https://app.bac-platform.io/auth/callback"}
+	a.Client.WebOrigins = []string{"https://api.bac-platform.io", "https://app.bac-platform.io"}
+	a.LDAP.ConnectionURL = "ldaps://ldap.corp.bac-platform.io:636"
+	a.LDAP.UsersDN, a.LDAP.BindDN = "ou=users,dc=bac-platform,dc=io", "cn=keycloak,ou=services,dc=bac-platform,dc=io"
+	return a
+}
+
 func deploy(t *testing.T, args identity.Args) *mockengine.Mocks {
 	t.Helper()
 	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
@@ -40,7 +53,7 @@ func check(t *testing.T, r mockengine.Resource, want map[string]any) {
 }
 
 func TestRealmIsTheSeeds(t *testing.T) {
-	m := deploy(t, identity.DefaultArgs())
+	m := deploy(t, configured())
 	realm, ok := m.Find("keycloak:index/realm:Realm", "identity-realm")
 	if !ok {
 		t.Fatal("no realm")
@@ -62,12 +75,12 @@ func TestRealmIsTheSeeds(t *testing.T) {
 }
 
 func TestClientRolesAndFederation(t *testing.T) {
-	m := deploy(t, identity.DefaultArgs())
+	m := deploy(t, configured())
 	client, _ := m.Find("keycloak:openid/client:Client", "identity-bac-api")
 	check(t, client, map[string]any{
 		"clientId": "bac-api", "name": "BAC API Gateway", "accessType": "CONFIDENTIAL", "enabled": true,
-		"validRedirectUris":   []any{"https://api.yourcompany.com/auth/callback", "https://app.yourcompany.com/auth/callback"},
-		"webOrigins":          []any{"https://api.yourcompany.com", "https://app.yourcompany.com"},
+		"validRedirectUris":   []any{"https://api.bac-platform.io/auth/callback", "https://app.bac-platform.io/auth/callback"},
+		"webOrigins":          []any{"https://api.bac-platform.io", "https://app.bac-platform.io"},
 		"standardFlowEnabled": true, "implicitFlowEnabled": false, "directAccessGrantsEnabled": false,
 		"serviceAccountsEnabled": true, "useRefreshTokens": true,
 		"clientSecret": "[secret]",
@@ -84,8 +97,8 @@ func TestClientRolesAndFederation(t *testing.T) {
 	}
 	ldap, _ := m.Find("keycloak:ldap/userFederation:UserFederation", "identity-corporate-ldap")
 	check(t, ldap, map[string]any{
-		"name": "corporate-ldap", "enabled": true, "connectionUrl": "ldaps://ldap.yourcompany.com:636",
-		"usersDn": "ou=users,dc=yourcompany,dc=com", "bindDn": "cn=keycloak,ou=services,dc=yourcompany,dc=com",
+		"name": "corporate-ldap", "enabled": true, "connectionUrl": "ldaps://ldap.corp.bac-platform.io:636",
+		"usersDn": "ou=users,dc=bac-platform,dc=io", "bindDn": "cn=keycloak,ou=services,dc=bac-platform,dc=io",
 		"bindCredential": "[secret]", "usernameLdapAttribute": "uid", "rdnLdapAttribute": "uid", "uuidLdapAttribute": "entryUUID",
 		"userObjectClasses": []any{"inetOrgPerson", "organizationalPerson"}, "searchScope": "SUBTREE",
 		"batchSizeForSync": 1000.0, "fullSyncPeriod": 604800.0, "changedSyncPeriod": 86400.0, "cache.policy": "DEFAULT",
@@ -93,13 +106,13 @@ func TestClientRolesAndFederation(t *testing.T) {
 }
 
 func TestKeycloakWorkload(t *testing.T) {
-	m := deploy(t, identity.DefaultArgs())
+	m := deploy(t, configured())
 	d, _ := m.Find("kubernetes:apps/v1:Deployment", "identity-keycloak")
 	c := "spec.template.spec.containers[0]."
 	check(t, d, map[string]any{
 		"metadata.namespace": "auth", "spec.replicas": 3.0,
 		c + "image":                              "quay.io/keycloak/keycloak:26.4.7",
-		c + "args":                               []any{"start", "--hostname=https://auth.yourcompany.com", "--http-enabled=true", "--proxy-headers=xforwarded"},
+		c + "args":                               []any{"start", "--hostname=https://auth.bac-platform.io", "--http-enabled=true", "--proxy-headers=xforwarded"},
 		c + "resources.requests":                 map[string]any{"cpu": "1000m", "memory": "2Gi"},
 		c + "resources.limits":                   map[string]any{"cpu": "2000m", "memory": "4Gi"},
 		c + "readinessProbe.httpGet.path":        "/health/ready",
@@ -120,7 +133,7 @@ func TestKeycloakWorkload(t *testing.T) {
 		}
 	}
 	want := map[string]any{
-		"KC_DB": "postgres", "KC_DB_URL": "jdbc:postgresql://keycloak-db:5432/keycloak",
+		"KC_DB": "postgres", "KC_DB_URL": "jdbc:postgresql://keycloak-db.bac-platform.io:5432/keycloak",
 		"KC_DB_USERNAME": "secret:keycloak-db-secret/username", "KC_DB_PASSWORD": "secret:keycloak-db-secret/password",
 		"KC_BOOTSTRAP_ADMIN_USERNAME": "admin", "KC_BOOTSTRAP_ADMIN_PASSWORD": "secret:keycloak-admin-secret/password",
 		"KC_FEATURES": "token-exchange,admin-fine-grained-authz", "KC_HEALTH_ENABLED": "true", "KC_METRICS_ENABLED": "true",
@@ -150,10 +163,19 @@ func TestValidate(t *testing.T) {
 		{"brute force off", func(a *identity.Args) { a.Realm.BruteForce.Enabled = false }, "bac:identity.realm.bruteForce.enabled: brute-force protection must stay on"},
 		{"plain ldap", func(a *identity.Args) { a.LDAP.ConnectionURL = "ldap://ldap:389" }, `bac:identity.ldap.connectionUrl: "ldap://ldap:389" must use ldaps://`},
 		{"bad lifespan", func(a *identity.Args) { a.Realm.AccessTokenLifespan = "five" }, `bac:identity.realm.accessTokenLifespan: "five" is not a duration`},
+		{"no database", func(a *identity.Args) { a.DatabaseURL = "" }, `bac:identity.databaseUrl: "" is not jdbc:postgresql://<host>:<port>/<database>`},
+		{"short database host", func(a *identity.Args) { a.DatabaseURL = "jdbc:postgresql://keycloak-db:5432/keycloak" },
+			`bac:identity.databaseUrl: "jdbc:postgresql://keycloak-db:5432/keycloak" must name the database host by its full DNS name`},
+		{"placeholder database", func(a *identity.Args) { a.DatabaseURL = "jdbc:postgresql://db.yourcompany.com:5432/keycloak" },
+			`bac:identity.databaseUrl: "jdbc:postgresql://db.yourcompany.com:5432/keycloak" is a placeholder host`},
+		{"placeholder directory", func(a *identity.Args) { a.LDAP.ConnectionURL = "ldaps://ldap.example.com:636" },
+			`bac:identity.ldap.connectionUrl: "ldaps://ldap.example.com:636" is a placeholder`},
+		{"http redirect", func(a *identity.Args) { a.Client.RedirectURIs = []string{"http://app.bac-platform.io/cb"} },
+			`bac:identity.client.redirectUris[0]: "http://app.bac-platform.io/cb" must be an https URL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := identity.DefaultArgs()
+			a := configured()
 			tt.mutate(&a)
 			ps := a.Validate("bac:identity")
 			if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), tt.want) {

@@ -34,6 +34,8 @@ func (i Image) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if i.Repository == "" {
 		ps.Add(path+".repository", "is required")
+	} else if validate.Placeholder(i.Repository, true) {
+		ps.Add(path+".repository", "%q is a placeholder; name the real image", i.Repository)
 	}
 	switch {
 	case i.Tag == "":

@@ -60,14 +60,14 @@ const (
 	JWTSecretName = "jwt-secret"
 )
 
-// DefaultArgs returns the architecture document's workloads. Images are the
-// team's own builds, pinned to a release tag (the seed used latest).
+// DefaultArgs returns the architecture document's workloads. The images are
+// the team's own builds and have no default: each stack names them, pinned
+// to a release (the seed used latest).
 func DefaultArgs() Args {
 	return Args{
 		Enabled:   true,
 		Namespace: "api-gateway",
 		WebSocket: WebSocket{
-			Image:    kube.Image{Repository: "ghcr.io/your-company/bac-platform/websocket-server", Tag: "1.0.0"},
 			Replicas: 5,
 			Port:     8080,
 			// The seed's redis://dragonfly-cache:6379 only resolves inside
@@ -80,7 +80,6 @@ func DefaultArgs() Args {
 			SessionAffinitySeconds: 3600,
 		},
 		GraphQL: GraphQL{
-			Image:    kube.Image{Repository: "ghcr.io/your-company/bac-platform/graphql-gateway", Tag: "1.0.0"},
 			Replicas: 3,
 			Port:     4000,
 			Resources: kube.Resources{Requests: kube.Quantities{CPU: "500m", Memory: "512Mi"},

@@ -5,16 +5,25 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bac-platform/infra/components/kube"
 	"github.com/bac-platform/infra/components/realtime"
 	"github.com/bac-platform/infra/components/services"
 	"github.com/bac-platform/infra/stacks/mockengine"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// configured is the default Args with the images every stack names.
+func configured() realtime.Args {
+	a := realtime.DefaultArgs()
+	a.WebSocket.Image = kube.Image{Repository: "ghcr.io/bac-platform/websocket-server", Tag: "1.4.2"}
+	a.GraphQL.Image = kube.Image{Repository: "ghcr.io/bac-platform/graphql-gateway", Tag: "1.4.2"}
+	return a
+}
+
 func deploy(t *testing.T) *mockengine.Mocks {
 	t.Helper()
 	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
-		args := realtime.DefaultArgs()
+		args := configured()
 		args.JWTSecret = pulumi.ToSecret(pulumi.String("jwt-s3cr3t")).(pulumi.StringOutput)
 		args.Services = services.Default()
 		_, err := realtime.NewRealtime(ctx, "realtime", args)
@@ -94,11 +103,29 @@ func TestGraphQLGatewayFederatesEveryService(t *testing.T) {
 	}
 }
 
-func TestValidateRejectsLatest(t *testing.T) {
-	a := realtime.DefaultArgs()
-	a.WebSocket.Image.Tag = "latest"
-	ps := a.Validate("bac:realtime")
-	if len(ps) != 1 || ps[0].String() != `bac:realtime.websocket.image.tag: "latest" is not a pinned version` {
-		t.Fatalf("got %v", ps)
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(a *realtime.Args)
+		want   string
+	}{
+		{"latest", func(a *realtime.Args) { a.WebSocket.Image.Tag = "latest" }, `bac:realtime.websocket.image.tag: "latest" is not a pinned version`},
+		{"placeholder image", func(a *realtime.Args) { a.GraphQL.Image.Repository = "ghcr.io/your-company/graphql-gateway" },
+			`bac:realtime.graphql.image.repository: "ghcr.io/your-company/graphql-gateway" is a placeholder`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := configured()
+			tt.mutate(&a)
+			ps := a.Validate("bac:realtime")
+			if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), tt.want) {
+				t.Fatalf("got %v, want %q", ps, tt.want)
+			}
+		})
+	}
+	// No default image: the team's builds are named by each stack.
+	ps := realtime.DefaultArgs().Validate("bac:realtime")
+	if !strings.Contains(ps.Error(), "bac:realtime.websocket.image.repository: is required") {
+		t.Fatalf("defaults validate without images: %v", ps)
 	}
 }

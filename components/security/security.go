@@ -215,7 +215,7 @@ func agent(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 					// resolver and never find in-cluster names.
 					DnsPolicy: pulumi.String("ClusterFirstWithHostNet"),
 					HostPID:   pulumi.Bool(true),
-					HostIPC:     pulumi.Bool(true),
+					HostIPC:   pulumi.Bool(true),
 					// Every node, including the tainted compute, memory and GPU pools.
 					Tolerations: corev1.TolerationArray{corev1.TolerationArgs{Operator: pulumi.String("Exists")}},
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{

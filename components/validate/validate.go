@@ -5,6 +5,8 @@ package validate
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -75,3 +77,43 @@ func Retention(ps *Problems, path string, days int) {
 		ps.Add(path, "%d is not a CloudWatch Logs retention period (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, ... 3653)", days)
 	}
 }
+
+// Placeholder reports whether a host name, URL or image reference is a
+// stand-in rather than a real value: the "yourcompany"/"your-company"
+// templates, and the names RFC 2606 reserves for documentation and testing
+// (example.com/.net/.org, .example, .invalid, .test). localhost counts only
+// when allowLocal is false.
+func Placeholder(value string, allowLocal bool) bool {
+	v := strings.ToLower(value)
+	for _, marker := range []string{"yourcompany", "your-company", "your_company"} {
+		if strings.Contains(v, marker) {
+			return true
+		}
+	}
+	host := v
+	if u, err := url.Parse(v); err == nil && u.Host != "" {
+		host = u.Hostname()
+	}
+	host = strings.TrimSuffix(host, ".")
+	for _, reserved := range []string{"example.com", "example.net", "example.org", "example", "invalid", "test"} {
+		if host == reserved || strings.HasSuffix(host, "."+reserved) {
+			return true
+		}
+	}
+	return !allowLocal && (host == "localhost" || strings.HasSuffix(host, ".localhost"))
+}
+
+// DNSName records a problem at path unless name is a fully qualified DNS
+// name of at least two labels (RFC 1123 labels, lowercase).
+func DNSName(ps *Problems, path, name string) {
+	labels := strings.Split(name, ".")
+	valid := len(name) <= 253 && len(labels) >= 2
+	for _, l := range labels {
+		valid = valid && dnsLabel.MatchString(l)
+	}
+	if !valid {
+		ps.Add(path, "%q is not a DNS name like platform.example.org", name)
+	}
+}
+
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)

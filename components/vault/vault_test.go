@@ -62,9 +62,9 @@ func TestDatabaseEngine(t *testing.T) {
 		"allowedRoles":             []any{"readonly", "readwrite", "admin"},
 		"postgresql.connectionUrl": "postgresql://{{username}}:{{password}}@yugabytedb.database.svc.cluster.local:5433/bac",
 		// terraform-provider-vault v5.10.1 verifies by default; the database is not this program's yet.
-		"verifyConnection": false,
-		"postgresql.username":      "vault",
-		"postgresql.password":      "[secret]",
+		"verifyConnection":    false,
+		"postgresql.username": "vault",
+		"postgresql.password": "[secret]",
 	} {
 		if got := conn.Input(path); !reflect.DeepEqual(got, want) {
 			t.Errorf("connection %s = %#v, want %#v", path, got, want)
@@ -103,7 +103,9 @@ func TestValidate(t *testing.T) {
 		{"short host", func(a *vault.Args) {
 			a.Connection.ConnectionURL = "postgresql://{{username}}:{{password}}@yugabytedb:5433/bac"
 		}, `bac:vault.connection.connectionUrl: host "yugabytedb" is a short name`},
-		{"not postgresql", func(a *vault.Args) { a.Connection.ConnectionURL = "mysql://{{username}}:{{password}}@db.example.com/bac" },
+		{"not postgresql", func(a *vault.Args) {
+			a.Connection.ConnectionURL = "mysql://{{username}}:{{password}}@db.example.com/bac"
+		},
 			"bac:vault.connection.connectionUrl: is not a postgresql:// URL"},
 		{"no password template", func(a *vault.Args) { a.Connection.ConnectionURL = "postgresql://vault@db.example.com/bac" },
 			"bac:vault.connection.connectionUrl: must template {{username}} and {{password}}"},
