@@ -45,6 +45,7 @@ const (
 	KeySecurity    = "security"
 	// Secrets: set with `pulumi config set --secret`.
 	KeyOIDCClientSecret      = "oidcClientSecret"
+	KeyKongDBPassword        = "kongDbPassword"
 	KeyJWTSecret             = "jwtSecret"
 	KeyKeycloakURL           = "keycloakUrl"
 	KeyKeycloakAdminPassword = "keycloakAdminPassword"

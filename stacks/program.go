@@ -149,6 +149,7 @@ func (p *Platform) deployPlatform(ctx *pulumi.Context, secrets Secrets) error {
 	}
 	if args.Gateway.Enabled {
 		args.Gateway.OIDCClientSecret = secrets.OIDCClientSecret
+		args.Gateway.DatabasePassword = secrets.KongDBPassword
 		if p.Gateway, err = gateway.NewGateway(ctx, "gateway", args.Gateway, onCluster, afterNamespaces); err != nil {
 			return fmt.Errorf("gateway: %w", err)
 		}

@@ -20,6 +20,8 @@ type Secrets struct {
 	// OIDCClientSecret is the API client's secret: Keycloak's client and the
 	// gateway's oidc plugin share it.
 	OIDCClientSecret pulumi.StringInput
+	// KongDBPassword is the gateway's external database password.
+	KongDBPassword pulumi.StringInput
 	// JWTSecret verifies the realtime workloads' client tokens.
 	JWTSecret pulumi.StringInput
 	// KeycloakURL is where the deploying runner reaches Keycloak's admin API.
@@ -60,8 +62,10 @@ func secretSettings() []secretSetting {
 		{path: KeyCluster + ".kubeconfig", neededWhen: func(c Config) bool { return c.Environment == Local },
 			howToSet: `pulumi config set --secret --path bac:cluster.kubeconfig "$(kind get kubeconfig)"`},
 		// The gateway's oidc plugin and Keycloak's API client present it.
-		{path: KeyOIDCClientSecret, neededWhen: func(c Config) bool { return c.Gateway.Enabled || c.Identity.Enabled },
+		{path: KeyOIDCClientSecret, neededWhen: func(c Config) bool { return (c.Gateway.Enabled && c.Gateway.OIDC.Enabled) || c.Identity.Enabled },
 			field: func(s *Secrets) *pulumi.StringInput { return &s.OIDCClientSecret }},
+		{path: KeyKongDBPassword, neededWhen: func(c Config) bool { return c.Gateway.Enabled && c.Gateway.Postgres.ExternalHost != "" },
+			field: func(s *Secrets) *pulumi.StringInput { return &s.KongDBPassword }},
 		{path: KeyJWTSecret, neededWhen: func(c Config) bool { return c.Realtime.Enabled },
 			field: func(s *Secrets) *pulumi.StringInput { return &s.JWTSecret }},
 		{path: KeyKeycloakURL, neededWhen: func(c Config) bool { return c.Identity.Enabled },

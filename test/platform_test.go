@@ -36,7 +36,7 @@ func TestPlatformLayerOnEveryStack(t *testing.T) {
 			for typ, want := range map[string]int{
 				"kubernetes:core/v1:Namespace":                             15, // 6 platform, 5 services, 4 peers the policies name
 				"kubernetes:helm.sh/v3:Release":                            3,  // kong, istio-base, argocd (which installs istiod)
-				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 6,
+				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 5, // oidc only with an image that bundles it
 				"kubernetes:configuration.konghq.com/v1:KongIngress":       1,
 				"kubernetes:networking.k8s.io/v1:Ingress":                  3,
 				"kubernetes:security.istio.io/v1:PeerAuthentication":       1,
@@ -75,11 +75,11 @@ func TestPlatformLayerOnEveryStack(t *testing.T) {
 	}
 }
 
-// TestSecretsStaySecret: the OIDC client secret and JWT secret are secret
-// inputs wherever they appear.
+// TestSecretsStaySecret: the JWT secret and Keycloak's credentials are
+// secret inputs wherever they appear.
 func TestSecretsStaySecret(t *testing.T) {
 	run := runStack(t, "prod-us-east-1")
-	for _, name := range []string{"gateway-oidc-client", "realtime-jwt"} {
+	for _, name := range []string{"realtime-jwt", "identity-db", "identity-admin"} {
 		s, ok := run.mocks.Find("kubernetes:core/v1:Secret", name)
 		if !ok || !s.IsSecretInput("stringData") {
 			t.Errorf("secret %s data is not a secret input", name)

@@ -92,7 +92,11 @@ func TestAChangedGatewayNamespaceIsCreatedAndAdmitted(t *testing.T) {
 // TestARenamedRealmChangesTheGatewaysIssuer: the gateway's OIDC issuer,
 // realm and client come from identity.
 func TestARenamedRealmChangesTheGatewaysIssuer(t *testing.T) {
-	m := planWith(t, map[string]string{"bac:identity": `{"realm":{"name":"acme"},"client":{"clientId":"acme-api"}}`})
+	m := planWith(t, map[string]string{
+		"bac:identity": `{"realm":{"name":"acme"},"client":{"clientId":"acme-api"}}`,
+		// The oidc plugin needs an image that bundles it.
+		"bac:gateway": `{"oidc":{"enabled":true},"image":{"repository":"registry.bac-platform.io/kong-oidc","tag":"3.9.1-1"}}`,
+	})
 	oidc, ok := m.Find("kubernetes:configuration.konghq.com/v1:KongClusterPlugin", "gateway-oidc-keycloak")
 	if !ok {
 		t.Fatal("no oidc plugin")

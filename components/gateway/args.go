@@ -33,7 +33,6 @@ type Args struct {
 	// SSLProtocols and SSLCipherSuite: TLS 1.3 only, Kong's "modern" suite.
 	SSLProtocols   string     `json:"sslProtocols"`
 	SSLCipherSuite string     `json:"sslCipherSuite"`
-	Plugins        []string   `json:"plugins"`
 	ReadinessProbe kube.Probe `json:"readinessProbe"`
 	LivenessProbe  kube.Probe `json:"livenessProbe"`
 	// AWSLoadBalancer annotates the proxy Service for an AWS NLB with
@@ -55,8 +54,12 @@ type Args struct {
 	Host string `json:"-"`
 	// Services are the business services the routes may name.
 	Services []services.Service `json:"-"`
-	// OIDCClientSecret is the API client's secret the oidc plugin presents.
+	// OIDCClientSecret is the API client's secret the oidc plugin presents
+	// (oidc enabled only).
 	OIDCClientSecret pulumi.StringInput `json:"-"`
+	// DatabasePassword is the external database's password (external
+	// database only).
+	DatabasePassword pulumi.StringInput `json:"-"`
 }
 
 // Autoscaling is the proxy's horizontal pod autoscaler.
@@ -67,17 +70,20 @@ type Autoscaling struct {
 	TargetMemoryUtilizationPercentage int `json:"targetMemoryUtilizationPercentage"`
 }
 
-// Postgres is Kong's database: the chart's bundled PostgreSQL in replication
-// mode (one primary plus read replicas) unless ExternalHost is set.
+// Postgres is Kong's optional external database. Without ExternalHost Kong
+// runs DB-less: the ingress controller holds the configuration and pushes it
+// to every proxy, the mode the controller is built for. The seed's bundled
+// three-node PostgreSQL cannot be rendered as written: Kong chart 3.2.0
+// refuses postgresql.enabled without an image (templates/postgres.yaml),
+// and the Bitnami images its subchart expects are no longer published. With
+// ExternalHost set, Kong stores its configuration in that database (its
+// password is the stack secret bac:kongDbPassword).
 type Postgres struct {
+	// ExternalHost is the database's full DNS name.
 	ExternalHost string `json:"externalHost"`
 	Port         int    `json:"port"`
 	Database     string `json:"database"`
-	// Replicas counts the primary and its read replicas (seed: 3 = 1 + 2).
-	Replicas     int    `json:"replicas"`
-	ReadReplicas int    `json:"readReplicas"`
-	StorageSize  string `json:"storageSize"`
-	StorageClass string `json:"storageClass"`
+	User         string `json:"user"`
 }
 
 // RateLimit is a rate-limiting plugin backed by Redis (the Dragonfly cache).
@@ -117,10 +123,16 @@ type RequestTransformer struct {
 	ReplaceHeaders []string `json:"replaceHeaders"`
 }
 
+// StockImage is Kong's open-source image, which bundles no OIDC plugin.
+const StockImage = "kong"
+
 // OIDC is the oidc plugin against the identity provider's realm. Issuer,
 // Realm and ClientID are set by the stack from the identity component when
 // the stack deploys it; a stack with an external identity provider sets them.
 type OIDC struct {
+	// Enabled adds the oidc plugin (KONG_PLUGINS bundled,oidc) and its
+	// KongClusterPlugin; it needs an image that bundles the plugin.
+	Enabled  bool   `json:"enabled"`
 	Issuer   string `json:"issuer"`
 	ClientID string `json:"clientId"`
 	Realm    string `json:"realm"`
@@ -202,12 +214,11 @@ func DefaultArgs() Args {
 			Limits: kube.Quantities{CPU: "2000m", Memory: "4Gi"}},
 		ControllerResources: kube.Resources{Requests: kube.Quantities{CPU: "500m", Memory: "512Mi"},
 			Limits: kube.Quantities{CPU: "1000m", Memory: "1Gi"}},
-		Postgres:          Postgres{Port: 5432, Database: "kong", Replicas: 3, ReadReplicas: 2, StorageSize: "100Gi", StorageClass: "gp3-encrypted"},
+		Postgres:          Postgres{Port: 5432, Database: "kong", User: "kong"},
 		WorkerProcesses:   "auto",
 		WorkerConnections: 10240,
 		SSLProtocols:      "TLSv1.3",
 		SSLCipherSuite:    "modern",
-		Plugins:           []string{"bundled", "oidc", "rate-limiting", "cors", "jwt", "request-transformer"},
 		// The seed probes /status on 8001, the plaintext admin API, which
 		// this gateway does not expose; the chart's status listener serves
 		// the same /status endpoint on 8100.
@@ -287,8 +298,14 @@ func (a Args) Validate(path string) validate.Problems {
 	if a.SSLProtocols != "TLSv1.3" {
 		ps.Add(path+".sslProtocols", "%q: the gateway accepts TLS 1.3 only", a.SSLProtocols)
 	}
-	if a.Postgres.ReadReplicas < 0 || a.Postgres.Replicas != a.Postgres.ReadReplicas+1 {
-		ps.Add(path+".postgres", "replicas %d must be the primary plus readReplicas %d", a.Postgres.Replicas, a.Postgres.ReadReplicas)
+	if h := a.Postgres.ExternalHost; h != "" {
+		validate.DNSName(&ps, path+".postgres.externalHost", h)
+		if a.Postgres.Port < 1 || a.Postgres.Port > 65535 || a.Postgres.Database == "" || a.Postgres.User == "" {
+			ps.Add(path+".postgres", "an external database needs port, database and user")
+		}
+	}
+	if a.OIDC.Enabled && a.Image.Repository == StockImage {
+		ps.Add(path+".oidc.enabled", "the oidc plugin is not in the %s image (kong/constants.lua at 3.9.1 bundles no oidc plugin; Kong refuses to start when KONG_PLUGINS names it): set %s.image to a build that bundles it, or leave oidc off", StockImage, path)
 	}
 	for _, rl := range []struct {
 		name string
@@ -339,6 +356,9 @@ func (a Args) Validate(path string) validate.Problems {
 		for _, pl := range r.Plugins {
 			if !slices.Contains(PluginNames, pl) {
 				ps.Add(p+".plugins", "%q is not one of the gateway's plugins (%s)", pl, strings.Join(PluginNames, ", "))
+			}
+			if pl == PluginOIDC && !a.OIDC.Enabled {
+				ps.Add(p+".plugins", "%q needs %s.oidc.enabled", pl, path)
 			}
 			limited = limited || strings.HasPrefix(pl, "rate-limiting")
 		}

@@ -31,14 +31,20 @@ const ServiceAccount = "kong"
 // OIDCSecretName is the Secret holding the oidc plugin's client secret.
 const OIDCSecretName = "kong-oidc-client"
 
+// DBSecretName is the Secret holding the external database's password.
+const DBSecretName = "kong-db"
+
 // NewGateway deploys Kong for args.Services. The kubernetes provider comes
 // from opts; the namespaces must exist (DependsOn in opts).
 func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Gateway, error) {
 	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
-	if args.OIDCClientSecret == nil {
-		return nil, errors.New("args.OIDCClientSecret is required")
+	if args.OIDCClientSecret == nil && args.OIDC.Enabled {
+		return nil, errors.New("args.OIDCClientSecret is required with the oidc plugin")
+	}
+	if args.DatabasePassword == nil && args.Postgres.ExternalHost != "" {
+		return nil, errors.New("args.DatabasePassword is required with an external database")
 	}
 	byName := map[string]services.Service{}
 	for _, s := range args.Services {
@@ -50,7 +56,19 @@ func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	}
 	parent := kube.ChildOf(g, opts)
 
-	release, err := kube.HelmRelease(ctx, name+"-kong", "kong", args.Namespace, args.Chart, helmValues(args), parent)
+	var beforeKong []pulumi.Resource
+	if args.Postgres.ExternalHost != "" {
+		db, err := corev1.NewSecret(ctx, name+"-db", &corev1.SecretArgs{
+			Metadata:   kube.Metadata(DBSecretName, args.Namespace, nil),
+			Type:       pulumi.String("Opaque"),
+			StringData: pulumi.StringMap{"password": pulumi.ToSecret(args.DatabasePassword).(pulumi.StringOutput)},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("database secret: %w", err)
+		}
+		beforeKong = append(beforeKong, db)
+	}
+	release, err := kube.HelmRelease(ctx, name+"-kong", "kong", args.Namespace, args.Chart, helmValues(args), parent, pulumi.DependsOn(beforeKong))
 	if err != nil {
 		return nil, fmt.Errorf("kong release: %w", err)
 	}
@@ -58,15 +76,22 @@ func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	// Plugins and routes are Kong CRDs the release installs.
 	afterKong := pulumi.DependsOn([]pulumi.Resource{release})
 
-	secret, err := corev1.NewSecret(ctx, name+"-oidc-client", &corev1.SecretArgs{
-		Metadata:   kube.Metadata(OIDCSecretName, args.Namespace, nil),
-		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{"client_secret": pulumi.ToSecret(args.OIDCClientSecret).(pulumi.StringOutput)},
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("oidc client secret: %w", err)
+	var pluginDeps []pulumi.Resource
+	if args.OIDC.Enabled {
+		secret, err := corev1.NewSecret(ctx, name+"-oidc-client", &corev1.SecretArgs{
+			Metadata:   kube.Metadata(OIDCSecretName, args.Namespace, nil),
+			Type:       pulumi.String("Opaque"),
+			StringData: pulumi.StringMap{"client_secret": pulumi.ToSecret(args.OIDCClientSecret).(pulumi.StringOutput)},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("oidc client secret: %w", err)
+		}
+		pluginDeps = append(pluginDeps, secret)
 	}
 	for _, p := range plugins(args) {
+		if p.name == PluginOIDC && !args.OIDC.Enabled {
+			continue
+		}
 		if _, err := apiextensions.NewCustomResource(ctx, name+"-"+p.name, &apiextensions.CustomResourceArgs{
 			// Cluster-scoped: the Ingresses live in each service's namespace,
 			// and a namespaced KongPlugin (as in the seed) only serves its own.
@@ -78,7 +103,7 @@ func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 				Labels:      pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("bac-platform")},
 			},
 			OtherFields: p.fields,
-		}, parent, afterKong, pulumi.DependsOn([]pulumi.Resource{secret})); err != nil {
+		}, parent, afterKong, pulumi.DependsOn(pluginDeps)); err != nil {
 			return nil, fmt.Errorf("plugin %s: %w", p.name, err)
 		}
 	}
@@ -196,28 +221,23 @@ func plugins(a Args) []plugin {
 
 // helmValues are the kong/kong chart values for the seed's deployment.
 func helmValues(a Args) map[string]any {
+	kongPlugins := "bundled"
+	if a.OIDC.Enabled {
+		kongPlugins += ",oidc"
+	}
 	env := map[string]any{
-		"database":                        "postgres",
-		"pg_port":                         a.Postgres.Port,
-		"pg_database":                     a.Postgres.Database,
+		// DB-less unless an external database is configured (see Postgres).
+		"database":                        "off",
 		"nginx_worker_processes":          a.WorkerProcesses,
 		"nginx_events_worker_connections": fmt.Sprint(a.WorkerConnections), // the seed's nginx_worker_connections
 		"ssl_protocols":                   a.SSLProtocols,
 		"ssl_cipher_suite":                a.SSLCipherSuite,
-		"plugins":                         strings.Join(a.Plugins, ","),
+		"plugins":                         kongPlugins,
 	}
-	postgres := map[string]any{"enabled": false}
-	if a.Postgres.ExternalHost != "" {
-		env["pg_host"] = a.Postgres.ExternalHost
-	} else {
-		persistence := map[string]any{"size": a.Postgres.StorageSize, "storageClass": a.Postgres.StorageClass}
-		postgres = map[string]any{
-			"enabled":      true,
-			"architecture": "replication",
-			"auth":         map[string]any{"database": a.Postgres.Database, "username": "kong"},
-			"primary":      map[string]any{"persistence": persistence},
-			"readReplicas": map[string]any{"replicaCount": a.Postgres.ReadReplicas, "persistence": persistence},
-		}
+	if pg := a.Postgres; pg.ExternalHost != "" {
+		env["database"] = "postgres"
+		env["pg_host"], env["pg_port"], env["pg_database"], env["pg_user"] = pg.ExternalHost, fmt.Sprint(pg.Port), pg.Database, pg.User
+		env["pg_password"] = map[string]any{"valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": DBSecretName, "key": "password"}}}
 	}
 	probe := func(p kube.Probe) map[string]any {
 		return map[string]any{"httpGet": map[string]any{"path": p.Path, "port": p.Port, "scheme": "HTTP"},
@@ -246,7 +266,8 @@ func helmValues(a Args) map[string]any {
 		"env":            env,
 		"readinessProbe": probe(a.ReadinessProbe),
 		"livenessProbe":  probe(a.LivenessProbe),
-		"postgresql":     postgres,
+		// The chart's bundled PostgreSQL stays off (see Postgres).
+		"postgresql": map[string]any{"enabled": false},
 		"ingressController": map[string]any{
 			"enabled":      true,
 			"image":        map[string]any{"repository": a.ControllerImage.Repository, "tag": a.ControllerImage.Tag},

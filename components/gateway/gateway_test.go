@@ -74,23 +74,23 @@ func TestKongReleaseHasTheSeedValues(t *testing.T) {
 		"values.autoscaling.metrics[1].resource.target.averageUtilization": 80.0,
 		"values.resources.requests":                                        map[string]any{"cpu": "1000m", "memory": "2Gi"},
 		"values.resources.limits":                                          map[string]any{"cpu": "2000m", "memory": "4Gi"},
-		"values.env.database":                                              "postgres",
-		"values.env.pg_database":                                           "kong",
-		"values.env.pg_port":                                               5432.0,
+		// DB-less: chart 3.2.0 refuses its bundled PostgreSQL without an image
+		// (templates/postgres.yaml), and nothing else provides a database.
+		"values.env.database":                                              "off",
+		"values.env.pg_host":                                               nil,
 		"values.env.nginx_worker_processes":                                "auto",
 		"values.env.nginx_events_worker_connections":                       "10240",
 		"values.env.ssl_protocols":                                         "TLSv1.3",
 		"values.env.ssl_cipher_suite":                                      "modern",
-		"values.env.plugins":                                               "bundled,oidc,rate-limiting,cors,jwt,request-transformer",
+		// kong:3.9.1 bundles no oidc plugin (kong/constants.lua at 3.9.1);
+		// naming it in KONG_PLUGINS stops Kong at start.
+		"values.env.plugins":                                               "bundled",
 		"values.readinessProbe.httpGet.path":                               "/status",
 		"values.readinessProbe.initialDelaySeconds":                        30.0,
 		"values.readinessProbe.periodSeconds":                              10.0,
 		"values.livenessProbe.initialDelaySeconds":                         60.0,
 		"values.livenessProbe.periodSeconds":                               30.0,
-		"values.postgresql.enabled":                                        true,
-		"values.postgresql.architecture":                                   "replication",
-		"values.postgresql.readReplicas.replicaCount":                      2.0,
-		"values.postgresql.primary.persistence.size":                       "100Gi",
+		"values.postgresql.enabled":                                        false,
 		"values.ingressController.enabled":                                 true,
 		"values.ingressController.image.tag":                               "3.5.0",
 		"values.ingressController.resources.requests":                      map[string]any{"cpu": "500m", "memory": "512Mi"},
@@ -121,11 +121,16 @@ func TestLocalClustersGetNoNLBAnnotations(t *testing.T) {
 }
 
 func TestPluginsHaveTheSeedSettings(t *testing.T) {
-	m := deploy(t, gateway.DefaultArgs())
+	args := gateway.DefaultArgs()
+	args.Image.Repository = "registry.bac-platform.io/kong-oidc" // a build that bundles the plugin
+	args.OIDC.Enabled = true
+	m := deploy(t, args)
 	typ := "kubernetes:configuration.konghq.com/v1:KongClusterPlugin"
 	if n := len(m.ByType(typ)); n != 6 {
 		t.Fatalf("%d plugins, want 6", n)
 	}
+	kong := find(t, m, "kubernetes:helm.sh/v3:Release", "gateway-kong")
+	check(t, kong, map[string]any{"values.env.plugins": "bundled,oidc"})
 	check(t, find(t, m, typ, "gateway-rate-limiting-global"), map[string]any{
 		"plugin": "rate-limiting", "config.minute": 1000.0, "config.hour": 50000.0, "config.day": 1000000.0,
 		"config.policy": "redis", "config.redis_host": "dragonfly-cache.cache.svc.cluster.local",
@@ -169,6 +174,41 @@ func TestPluginsHaveTheSeedSettings(t *testing.T) {
 	secret := find(t, m, "kubernetes:core/v1:Secret", "gateway-oidc-client")
 	if secret.Input("stringData.client_secret") != "[secret]" {
 		t.Errorf("client secret input = %v, want a secret", secret.Input("stringData.client_secret"))
+	}
+}
+
+func TestStockImageGetsNoOIDCPlugin(t *testing.T) {
+	m := deploy(t, gateway.DefaultArgs())
+	if _, ok := m.Find("kubernetes:configuration.konghq.com/v1:KongClusterPlugin", "gateway-oidc-keycloak"); ok {
+		t.Error("the oidc KongClusterPlugin exists although the stock image cannot load the plugin")
+	}
+	if _, ok := m.Find("kubernetes:core/v1:Secret", "gateway-oidc-client"); ok {
+		t.Error("the oidc client secret exists without the plugin")
+	}
+	if n := len(m.ByType("kubernetes:configuration.konghq.com/v1:KongClusterPlugin")); n != 5 {
+		t.Errorf("%d plugins, want the five the stock image bundles", n)
+	}
+}
+
+func TestExternalDatabase(t *testing.T) {
+	args := gateway.DefaultArgs()
+	args.Postgres.ExternalHost = "kong-db.bac-platform.io"
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		a := withStackFacts(args)
+		a.DatabasePassword = pulumi.ToSecret(pulumi.String("kong-db-pw")).(pulumi.StringOutput)
+		_, err := gateway.NewGateway(ctx, "gateway", a)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, find(t, m, "kubernetes:helm.sh/v3:Release", "gateway-kong"), map[string]any{
+		"values.env.database": "postgres", "values.env.pg_host": "kong-db.bac-platform.io", "values.env.pg_port": "5432",
+		"values.env.pg_user": "kong", "values.env.pg_password.valueFrom.secretKeyRef.name": gateway.DBSecretName,
+		"values.postgresql.enabled": false,
+	})
+	if s := find(t, m, "kubernetes:core/v1:Secret", "gateway-db"); s.Input("stringData.password") != "[secret]" {
+		t.Errorf("database password = %v, want a secret", s.Input("stringData.password"))
 	}
 }
 
@@ -221,7 +261,10 @@ func TestValidate(t *testing.T) {
 		{"unknown service", func(a *gateway.Args) { a.Routes[0].Service = "hr" }, `bac:gateway.routes[0].service: "hr" is not a business service`},
 		{"replicas outside hpa", func(a *gateway.Args) { a.Replicas = 60 }, "bac:gateway.replicas: 60 is outside the autoscaling range 5-50"},
 		{"missing limits", func(a *gateway.Args) { a.Resources.Limits.Memory = "" }, `bac:gateway.resources.limits.memory: "" is not a Kubernetes quantity`},
-		{"postgres replicas", func(a *gateway.Args) { a.Postgres.Replicas = 5 }, "bac:gateway.postgres: replicas 5 must be the primary plus readReplicas 2"},
+		{"external database by short name", func(a *gateway.Args) { a.Postgres.ExternalHost = "kong-db" }, `bac:gateway.postgres.externalHost: "kong-db" is not a DNS name`},
+		{"oidc on the stock image", func(a *gateway.Args) { a.OIDC.Enabled = true }, "bac:gateway.oidc.enabled: the oidc plugin is not in the kong image"},
+		{"oidc route without the plugin", func(a *gateway.Args) { a.Routes[0].Plugins = append(a.Routes[0].Plugins, gateway.PluginOIDC) },
+			`bac:gateway.routes[0].plugins: "oidc-keycloak" needs bac:gateway.oidc.enabled`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
