@@ -36,7 +36,7 @@ func TestPlatformLayerOnEveryStack(t *testing.T) {
 			for typ, want := range map[string]int{
 				"kubernetes:core/v1:Namespace":                             15, // 6 platform, 5 services, 4 peers the policies name
 				"kubernetes:helm.sh/v3:Release":                            3,  // kong, istio-base, argocd (which installs istiod)
-				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 5, // oidc only with an image that bundles it
+				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 5,  // oidc only with an image that bundles it
 				"kubernetes:configuration.konghq.com/v1:KongIngress":       1,
 				"kubernetes:networking.k8s.io/v1:Ingress":                  3,
 				"kubernetes:security.istio.io/v1:PeerAuthentication":       1,
