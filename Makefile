@@ -10,11 +10,17 @@ PULUMI := bin/pulumi
 
 .PHONY: deps tools plan plan-json report lint test test-unit test-engine test-integration bench-engine bench-test fmt
 
-# The engine suite drives the pulumi CLI (bin/pulumi) and a file backend:
-# it depends on the outside, so it always runs, with the race detector over
-# the simulated providers. Every other package is hermetic and uses the Go
-# test cache: an unchanged package is not re-linked or re-run.
+# Every suite here is hermetic and uses the Go test cache: a package whose
+# code, inputs and environment did not change is neither re-linked nor
+# re-run. The engine suite's inputs outside Go are the stack files it reads
+# and bin/pulumi, which it stats: the cache sees both, so a rebuilt CLI or an
+# edited stack file re-runs it. It runs with the race detector over the
+# simulated providers. TESTFLAGS=-count=1 forces every test to run.
 ENGINE_PKGS := ./test/engine/...
+TESTFLAGS ?=
+# Test binaries without symbol tables link about a quarter faster (every
+# test binary that runs the stack program links all provider SDKs).
+TESTLINK := -ldflags='-s -w'
 
 deps: ## download the pinned modules
 	$(GO) mod download
@@ -47,10 +53,10 @@ lint: deps ## gofmt, go vet (including the integration suite) and actionlint on 
 test: lint tools test-unit test-engine ## lint and every test, including the real-engine suite
 
 test-unit: deps ## the hermetic tests (cached when nothing they depend on changed)
-	$(GO) test -timeout 30m $$($(GO) list ./... | grep -v '/test/engine')
+	$(GO) test $(TESTLINK) $(TESTFLAGS) -timeout 30m $$($(GO) list ./... | grep -v '/test/engine')
 
-test-engine: tools ## the real-engine suite, always run, with -race
-	$(GO) test -race -count=1 -timeout 30m $(ENGINE_PKGS)
+test-engine: tools ## the real-engine suite, with -race; stacks run in parallel (they wait on the CLI)
+	$(GO) test $(TESTLINK) $(TESTFLAGS) -race -parallel 5 -timeout 30m $(ENGINE_PKGS)
 
 bench-test: tools ## time make test warm (nothing changed), after a shared package changed, and cold test cache
 	@tools/bench-test.sh

@@ -1,4 +1,4 @@
-package main
+package test
 
 import (
 	"bufio"
@@ -22,12 +22,21 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-// startPack builds this policy pack and starts it the way the Pulumi engine
-// does: run the binary, read the port it prints, dial it over gRPC.
+// startPack builds the policy pack (policies/) and starts it the way the
+// Pulumi engine does: run the binary, read the port it prints, dial it over
+// gRPC. The pack's rules are compiled into this test too; its own files are
+// read here so that the Go test cache re-runs the test when they change.
 func startPack(t *testing.T) pulumirpc.AnalyzerClient {
 	t.Helper()
+	packDir := filepath.Join(repoRoot, "policies")
+	for _, f := range []string{"main.go", "PulumiPolicy.yaml"} {
+		if _, err := os.ReadFile(filepath.Join(packDir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	bin := filepath.Join(t.TempDir(), "bac-policy-pack")
 	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = packDir
 	build.Env = os.Environ()
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build policy pack: %v\n%s", err, out)
@@ -74,8 +83,8 @@ func startPack(t *testing.T) pulumirpc.AnalyzerClient {
 // resources as the engine sends them to analyzers.
 func planned(t *testing.T) []*pulumirpc.AnalyzerResource {
 	t.Helper()
-	project, _ := stackfile.ProjectName("..")
-	sf, err := stackfile.Read("..", project, "prod-us-east-1")
+	project, _ := stackfile.ProjectName(repoRoot)
+	sf, err := stackfile.Read(repoRoot, project, "prod-us-east-1")
 	if err != nil {
 		t.Fatal(err)
 	}
