@@ -178,6 +178,11 @@ func (p *Platform) deployPlatform(ctx *pulumi.Context, secrets Secrets) error {
 			Realm:    pulumi.String("master"),
 			Username: pulumi.String("admin"),
 			Password: secrets.KeycloakAdminPassword,
+			// Log in when a realm resource needs Keycloak, not while the
+			// provider is configured: on a new region's first preview and
+			// up Keycloak does not exist yet (pulumi-keycloak 5.2.1
+			// ProviderArgs.InitialLogin; the Terraform provider defaults it to true).
+			InitialLogin: pulumi.Bool(false),
 		})
 		if err != nil {
 			return fmt.Errorf("keycloak provider: %w", err)

@@ -68,6 +68,10 @@ func (c Config) wire() platformArgs {
 	a.Realtime.Services = c.Services
 	a.GitOps.Services = c.Services
 
+	if c.Gateway.Enabled {
+		a.Identity.IngressClass = gateway.IngressClass
+		a.Identity.RoutePlugins = []string{gateway.PluginRateLimitGlobal}
+	}
 	if c.Identity.Enabled {
 		oidc := &a.Gateway.OIDC
 		oidc.Issuer = or(oidc.Issuer, a.Identity.Issuer())

@@ -38,7 +38,7 @@ func TestPlatformLayerOnEveryStack(t *testing.T) {
 				"kubernetes:helm.sh/v3:Release":                            3,  // kong, istio-base, argocd (which installs istiod)
 				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 5,  // oidc only with an image that bundles it
 				"kubernetes:configuration.konghq.com/v1:KongIngress":       1,
-				"kubernetes:networking.k8s.io/v1:Ingress":                  3,
+				"kubernetes:networking.k8s.io/v1:Ingress":                  4, // the three routes and auth.<domain>
 				"kubernetes:security.istio.io/v1:PeerAuthentication":       1,
 				"kubernetes:security.istio.io/v1:AuthorizationPolicy":      5,
 				"kubernetes:networking.k8s.io/v1:NetworkPolicy":            10,
@@ -164,7 +164,12 @@ func TestPlatformLayerIIOnProduction(t *testing.T) {
 			realm := run.mocks.ByType("keycloak:index/realm:Realm")[0]
 			kc := run.mocks.ByType("pulumi:providers:keycloak")
 			if len(kc) != 1 || !strings.HasPrefix(realm.Provider, kc[0].URN+"::") || !realm.Protect {
-				t.Error("the realm must be protected and use the stack's keycloak provider")
+				t.Fatal("the realm must be protected and use the stack's keycloak provider")
+			}
+			// No login while the provider is configured: on a new region's
+			// first preview Keycloak does not exist yet.
+			if got := kc[0].Input("initialLogin"); got != "false" && got != false {
+				t.Errorf("keycloak provider initialLogin = %#v, want false", got)
 			}
 			for _, k := range run.mocks.ByType("vault:transit/secretBackendKey:SecretBackendKey") {
 				if !k.Protect {

@@ -31,6 +31,9 @@ const ServiceAccount = "kong"
 // OIDCSecretName is the Secret holding the oidc plugin's client secret.
 const OIDCSecretName = "kong-oidc-client"
 
+// IngressClass is the ingress class Kong's controller serves.
+const IngressClass = "kong"
+
 // DBSecretName is the Secret holding the external database's password.
 const DBSecretName = "kong-db"
 
@@ -142,7 +145,7 @@ func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		if _, err := networkingv1.NewIngress(ctx, name+"-"+r.Service, &networkingv1.IngressArgs{
 			Metadata: meta,
 			Spec: networkingv1.IngressSpecArgs{
-				IngressClassName: pulumi.String("kong"),
+				IngressClassName: pulumi.String(IngressClass),
 				Rules: networkingv1.IngressRuleArray{networkingv1.IngressRuleArgs{
 					Host: pulumi.String(args.Host),
 					Http: networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{

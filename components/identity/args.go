@@ -19,8 +19,11 @@ type Args struct {
 	Enabled   bool       `json:"enabled"`
 	Namespace string     `json:"namespace"`
 	Image     kube.Image `json:"image"`
-	Replicas  int        `json:"replicas"`
-	Features  []string   `json:"features"`
+	// Prebuilt says Image was built (kc.sh build) with the build-time
+	// options of BuildOptions; otherwise an init container builds it.
+	Prebuilt bool     `json:"prebuilt"`
+	Replicas int      `json:"replicas"`
+	Features []string `json:"features"`
 	// DatabaseURL is Keycloak's external PostgreSQL database
 	// (jdbc:postgresql://<full DNS name>:<port>/<database>). Required: the
 	// platform creates no database for Keycloak, so a stack names the one
@@ -35,6 +38,11 @@ type Args struct {
 
 	// Hostname is Keycloak's public host (auth.<domain>); set by the stack.
 	Hostname string `json:"-"`
+	// IngressClass routes https://<Hostname> to Keycloak through the
+	// gateway; set by the stack when it deploys one (empty: no route).
+	IngressClass string `json:"-"`
+	// RoutePlugins are the gateway plugins on that route (its rate limit).
+	RoutePlugins []string `json:"-"`
 
 	// Credentials are set by the stack, never from the JSON form.
 	Credentials Credentials `json:"-"`

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-keycloak/sdk/v5/go/keycloak/openid"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -71,7 +72,17 @@ func NewIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Res
 	if err != nil {
 		return nil, err
 	}
-	afterKeycloak := pulumi.DependsOn([]pulumi.Resource{deployment})
+	ready := []pulumi.Resource{deployment}
+	if args.IngressClass != "" {
+		route, err := route(ctx, name, args, parent)
+		if err != nil {
+			return nil, err
+		}
+		ready = append(ready, route)
+	}
+	// The realm is configured through Keycloak's admin API once Keycloak is
+	// ready (the provider waits for the Deployment's rollout) and routed.
+	afterKeycloak := pulumi.DependsOn(ready)
 
 	r := args.Realm
 	realm, err := keycloak.NewRealm(ctx, name+"-realm", &keycloak.RealmArgs{
@@ -170,7 +181,17 @@ func NewIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Res
 // workload is the seed's Keycloak Deployment and Service, with the option
 // names of the pinned release: --proxy-headers replaces the removed --proxy,
 // --hostname takes the full URL, and the bootstrap admin variables replace
-// KEYCLOAK_ADMIN. The stock image is not pre-built, so no --optimized.
+// KEYCLOAK_ADMIN.
+//
+// Keycloak bakes its build-time options (db, features, health, metrics) into
+// /opt/keycloak/lib/quarkus. A plain `start` with options that differ from
+// the image's build re-augments into that directory at every start, which a
+// read-only root filesystem refuses; `start --optimized` on a server never
+// built for them refuses to start (Keycloak 26 server guide, "Optimize the
+// startup"). So an init container runs `kc.sh build` with exactly the
+// build-time options into an emptyDir mounted at lib/quarkus, and the server
+// starts --optimized from it. An image already built for these options
+// (Args.Image.Prebuilt) skips the init container.
 func workload(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
 	dbSecret, err := corev1.NewSecret(ctx, name+"-db", &corev1.SecretArgs{
 		Metadata: kube.Metadata(DBSecretName, a.Namespace, nil),
@@ -187,29 +208,71 @@ func workload(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceO
 	if err != nil {
 		return nil, fmt.Errorf("keycloak admin secret: %w", err)
 	}
-	w, err := kube.NewWorkload(ctx, name, kube.WorkloadArgs{
+	buildOptions := BuildOptions(a.Features)
+	workload := kube.WorkloadArgs{
 		App: AppName, Namespace: a.Namespace, Image: a.Image, Replicas: a.Replicas,
-		Args: []string{"start", "--hostname=https://" + a.Hostname, "--http-enabled=true", "--proxy-headers=xforwarded"},
-		Env: corev1.EnvVarArray{
-			kube.EnvValue("KC_DB", "postgres"),
+		Args: []string{"start", "--optimized", "--hostname=https://" + a.Hostname, "--http-enabled=true", "--proxy-headers=xforwarded"},
+		Env: append(corev1.EnvVarArray{
 			kube.EnvValue("KC_DB_URL", a.DatabaseURL),
 			kube.EnvFromSecret("KC_DB_USERNAME", DBSecretName, "username"),
 			kube.EnvFromSecret("KC_DB_PASSWORD", DBSecretName, "password"),
 			kube.EnvValue("KC_BOOTSTRAP_ADMIN_USERNAME", "admin"),
 			kube.EnvFromSecret("KC_BOOTSTRAP_ADMIN_PASSWORD", AdminSecretName, "password"),
-			kube.EnvValue("KC_FEATURES", strings.Join(a.Features, ",")),
-			kube.EnvValue("KC_HEALTH_ENABLED", "true"),
-			kube.EnvValue("KC_METRICS_ENABLED", "true"),
-		},
+		}, buildOptions...),
 		Ports:     []kube.Port{{Name: "http", Port: 8080}, {Name: "metrics", Port: 9000}},
 		Resources: a.Resources, Liveness: a.LivenessProbe, Readiness: a.ReadinessProbe,
 		RunAsUser: keycloakUser, FSGroup: keycloakUser,
 		WritableDirs: map[string]string{"data": "/opt/keycloak/data", "tmp": "/tmp"},
-	}, append(opts, pulumi.DependsOn([]pulumi.Resource{dbSecret, adminSecret}))...)
+	}
+	if !a.Prebuilt {
+		workload.WritableDirs["quarkus"] = "/opt/keycloak/lib/quarkus"
+		workload.Init = &kube.InitContainer{Name: "build", Command: []string{"/opt/keycloak/bin/kc.sh"}, Args: []string{"build"}, Env: buildOptions}
+	}
+	w, err := kube.NewWorkload(ctx, name, workload, append(opts, pulumi.DependsOn([]pulumi.Resource{dbSecret, adminSecret}))...)
 	if err != nil {
 		return nil, err
 	}
 	return w.Deployment, nil
+}
+
+// route is the Ingress that serves https://<Hostname> from Keycloak through
+// the gateway: users sign in there, and the deploying runner reaches the
+// admin API there to configure the realm.
+func route(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) (*networkingv1.Ingress, error) {
+	meta := kube.Metadata(AppName, a.Namespace, map[string]string{"app": AppName})
+	meta.Annotations = pulumi.StringMap{"konghq.com/protocols": pulumi.String("https"),
+		"konghq.com/https-redirect-status-code": pulumi.String("308"),
+		"konghq.com/plugins":                    pulumi.String(strings.Join(a.RoutePlugins, ","))}
+	ing, err := networkingv1.NewIngress(ctx, name+"-route", &networkingv1.IngressArgs{
+		Metadata: meta,
+		Spec: networkingv1.IngressSpecArgs{
+			IngressClassName: pulumi.String(a.IngressClass),
+			Rules: networkingv1.IngressRuleArray{networkingv1.IngressRuleArgs{
+				Host: pulumi.String(a.Hostname),
+				Http: networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{networkingv1.HTTPIngressPathArgs{
+					Path: pulumi.String("/"), PathType: pulumi.String("Prefix"),
+					Backend: networkingv1.IngressBackendArgs{Service: networkingv1.IngressServiceBackendArgs{
+						Name: pulumi.String(AppName), Port: networkingv1.ServiceBackendPortArgs{Number: pulumi.Int(8080)},
+					}},
+				}}},
+			}},
+		},
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("keycloak route: %w", err)
+	}
+	return ing, nil
+}
+
+// BuildOptions are Keycloak's build-time options as environment variables:
+// the server is built with them and starts --optimized with the same values.
+func BuildOptions(features []string) corev1.EnvVarArray {
+	return corev1.EnvVarArray{
+		kube.EnvValue("KC_DB", "postgres"),
+		kube.EnvValue("KC_FEATURES", strings.Join(features, ",")),
+		kube.EnvValue("KC_HEALTH_ENABLED", "true"),
+		kube.EnvValue("KC_METRICS_ENABLED", "true"),
+	}
 }
 
 // keycloakUser is the image's unprivileged user.

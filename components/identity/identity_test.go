@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,16 +112,17 @@ func TestKeycloakWorkload(t *testing.T) {
 	c := "spec.template.spec.containers[0]."
 	check(t, d, map[string]any{
 		"metadata.namespace": "auth", "spec.replicas": 3.0,
-		c + "image":                              "quay.io/keycloak/keycloak:26.4.7",
-		c + "args":                               []any{"start", "--hostname=https://auth.bac-platform.io", "--http-enabled=true", "--proxy-headers=xforwarded"},
-		c + "resources.requests":                 map[string]any{"cpu": "1000m", "memory": "2Gi"},
-		c + "resources.limits":                   map[string]any{"cpu": "2000m", "memory": "4Gi"},
-		c + "readinessProbe.httpGet.path":        "/health/ready",
-		c + "readinessProbe.initialDelaySeconds": 60.0,
-		c + "livenessProbe.httpGet.path":         "/health/live",
-		c + "livenessProbe.initialDelaySeconds":  120.0,
-		c + "ports[0].containerPort":             8080.0,
-		c + "ports[1].containerPort":             9000.0,
+		c + "image": "quay.io/keycloak/keycloak:26.4.7",
+		c + "args":  []any{"start", "--optimized", "--hostname=https://auth.bac-platform.io", "--http-enabled=true", "--proxy-headers=xforwarded"},
+		c + "securityContext.readOnlyRootFilesystem": true,
+		c + "resources.requests":                     map[string]any{"cpu": "1000m", "memory": "2Gi"},
+		c + "resources.limits":                       map[string]any{"cpu": "2000m", "memory": "4Gi"},
+		c + "readinessProbe.httpGet.path":            "/health/ready",
+		c + "readinessProbe.initialDelaySeconds":     60.0,
+		c + "livenessProbe.httpGet.path":             "/health/live",
+		c + "livenessProbe.initialDelaySeconds":      120.0,
+		c + "ports[0].containerPort":                 8080.0,
+		c + "ports[1].containerPort":                 9000.0,
 	})
 	env := map[string]any{}
 	for _, e := range d.Input(c + "env").([]any) {
@@ -146,6 +148,81 @@ func TestKeycloakWorkload(t *testing.T) {
 		if !s.IsSecretInput("stringData") {
 			t.Errorf("%s data is not secret", name)
 		}
+	}
+}
+
+// TestKeycloakIsBuiltBeforeAnOptimizedStart: `start --optimized` on a server
+// never built for its options refuses to start, and a plain `start` rebuilds
+// into /opt/keycloak/lib/quarkus, which the read-only root filesystem
+// refuses (Keycloak 26 server guide, "Optimize the startup"). The init
+// container builds with the same build-time options into a writable
+// lib/quarkus that the server then starts from.
+func TestKeycloakIsBuiltBeforeAnOptimizedStart(t *testing.T) {
+	m := deploy(t, configured())
+	d, _ := m.Find("kubernetes:apps/v1:Deployment", "identity-keycloak")
+	spec := "spec.template.spec."
+	check(t, d, map[string]any{
+		spec + "initContainers[0].name":                                   "build",
+		spec + "initContainers[0].image":                                  "quay.io/keycloak/keycloak:26.4.7",
+		spec + "initContainers[0].command":                                []any{"/opt/keycloak/bin/kc.sh"},
+		spec + "initContainers[0].args":                                   []any{"build"},
+		spec + "initContainers[0].securityContext.readOnlyRootFilesystem": true,
+	})
+	mounted := func(container string) map[string]string {
+		out := map[string]string{}
+		for _, v := range d.Input(spec + container + ".volumeMounts").([]any) {
+			m := v.(map[string]any)
+			out[m["mountPath"].(string)] = m["name"].(string)
+		}
+		return out
+	}
+	if mounted("initContainers[0]")["/opt/keycloak/lib/quarkus"] != "quarkus" || mounted("containers[0]")["/opt/keycloak/lib/quarkus"] != "quarkus" {
+		t.Error("the build and the server must share a writable lib/quarkus")
+	}
+	buildEnv := map[string]any{}
+	for _, e := range d.Input(spec + "initContainers[0].env").([]any) {
+		buildEnv[e.(map[string]any)["name"].(string)] = e.(map[string]any)["value"]
+	}
+	for k, v := range map[string]any{"KC_DB": "postgres", "KC_FEATURES": "token-exchange,admin-fine-grained-authz",
+		"KC_HEALTH_ENABLED": "true", "KC_METRICS_ENABLED": "true"} {
+		if buildEnv[k] != v {
+			t.Errorf("build %s = %v, want %v (the server starts with the same)", k, buildEnv[k], v)
+		}
+	}
+
+	prebuilt := configured()
+	prebuilt.Prebuilt = true
+	m = deploy(t, prebuilt)
+	d, _ = m.Find("kubernetes:apps/v1:Deployment", "identity-keycloak")
+	if d.Input(spec+"initContainers") != nil {
+		t.Error("a prebuilt image needs no build step")
+	}
+}
+
+// TestKeycloakIsRoutedAndConfiguredWhenReady: the realm waits for the
+// Deployment and the route through the gateway.
+func TestKeycloakIsRoutedAndConfiguredWhenReady(t *testing.T) {
+	args := configured()
+	args.IngressClass, args.RoutePlugins = "kong", []string{"rate-limiting-global"}
+	m := deploy(t, args)
+	route, ok := m.Find("kubernetes:networking.k8s.io/v1:Ingress", "identity-route")
+	if !ok {
+		t.Fatal("no route to Keycloak")
+	}
+	check(t, route, map[string]any{
+		"spec.ingressClassName": "kong", "spec.rules[0].host": "auth.bac-platform.io",
+		"spec.rules[0].http.paths[0].backend.service.name": "keycloak", "metadata.annotations.konghq.com/protocols": "https",
+		"metadata.annotations.konghq.com/plugins": "rate-limiting-global",
+	})
+	realm, _ := m.Find("keycloak:index/realm:Realm", "identity-realm")
+	deployment, _ := m.Find("kubernetes:apps/v1:Deployment", "identity-keycloak")
+	for _, dep := range []string{deployment.URN, route.URN} {
+		if !slices.Contains(realm.DependsOn, dep) {
+			t.Errorf("the realm does not wait for %s", dep)
+		}
+	}
+	if _, ok := deploy(t, configured()).Find("kubernetes:networking.k8s.io/v1:Ingress", "identity-route"); ok {
+		t.Error("a route without an ingress class")
 	}
 }
 

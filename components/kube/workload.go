@@ -51,6 +51,18 @@ type WorkloadArgs struct {
 	MountServiceAccountToken bool
 	// SessionAffinitySeconds > 0 keeps a client on one pod (ClientIP affinity).
 	SessionAffinitySeconds int
+	// Init, when set, runs before the container: the same image, restricted
+	// security context and writable directories.
+	Init *InitContainer
+}
+
+// InitContainer is a step run to completion before the workload starts.
+type InitContainer struct {
+	Name string
+	// Args are passed to the image's entrypoint or, with Command, replace it.
+	Command []string
+	Args    []string
+	Env     corev1.EnvVarArray
 }
 
 // Workload is the created Deployment and Service.
@@ -99,6 +111,18 @@ func NewWorkload(ctx *pulumi.Context, name string, w WorkloadArgs, opts ...pulum
 			VolumeMounts:    mounts,
 		}},
 		Volumes: volumes,
+	}
+	if w.Init != nil {
+		pod.InitContainers = corev1.ContainerArray{corev1.ContainerArgs{
+			Name:            pulumi.String(w.Init.Name),
+			Image:           pulumi.String(w.Image.String()),
+			Command:         pulumi.ToStringArray(w.Init.Command),
+			Args:            pulumi.ToStringArray(w.Init.Args),
+			Env:             w.Init.Env,
+			Resources:       w.Resources.Args(),
+			SecurityContext: Restricted(),
+			VolumeMounts:    mounts,
+		}}
 	}
 	if w.ServiceAccount != "" {
 		pod.ServiceAccountName = pulumi.String(w.ServiceAccount)
