@@ -175,7 +175,7 @@ func TestProductionNodePoolsAreTheSeeds(t *testing.T) {
 			for pool, w := range want {
 				g := find(t, run.mocks, "eks:index:ManagedNodeGroup", cn+"-"+pool)
 				lt := find(t, run.mocks, "aws:ec2/launchTemplate:LaunchTemplate", cn+"-"+pool)
-				got := [4]any{g.Input("nodeGroupName"), g.Input("instanceTypes[0]"), g.Input("scalingConfig"), lt.Input("blockDeviceMappings[0].ebs.volumeSize")}
+				got := [4]any{strings.TrimSuffix(g.Input("nodeGroupNamePrefix").(string), "-"), g.Input("instanceTypes[0]"), g.Input("scalingConfig"), lt.Input("blockDeviceMappings[0].ebs.volumeSize")}
 				if !reflect.DeepEqual(got, w) {
 					t.Errorf("pool %s = %v, want %v", pool, got, w)
 				}

@@ -131,14 +131,16 @@ func TestNodePoolsAreTheSeeds(t *testing.T) {
 		g := mustFind(t, m, "eks:index:ManagedNodeGroup", "bac-prod-us-east-1-"+key)
 		lt := mustFind(t, m, "aws:ec2/launchTemplate:LaunchTemplate", "bac-prod-us-east-1-"+key)
 		got := map[string]any{
-			"nodeGroupName": g.Input("nodeGroupName"), "instanceTypes": g.Input("instanceTypes"), "amiType": g.Input("amiType"),
+			"nodeGroupNamePrefix": g.Input("nodeGroupNamePrefix"), "nodeGroupName": g.Input("nodeGroupName"), "instanceTypes": g.Input("instanceTypes"), "amiType": g.Input("amiType"),
 			"scalingConfig": g.Input("scalingConfig"), "labels": g.Input("labels"), "taints": g.Input("taints"),
 			"cluster": g.Input("cluster"), "nodeRole": g.Input("nodeRole"), "subnetIds": g.Input("subnetIds"),
 			"launchTemplate.id": g.Input("launchTemplate.id"), "disk": lt.Input("blockDeviceMappings[0].ebs"),
 			"imds": lt.Input("metadataOptions.httpTokens"),
 		}
 		expected := map[string]any{
-			"nodeGroupName": w.group, "instanceTypes": []any{w.instance}, "amiType": w.ami,
+			// A prefix, so a replacement can be created before the old group
+			// is deleted (a fixed name collides: ResourceInUseException).
+			"nodeGroupNamePrefix": w.group + "-", "nodeGroupName": nil, "instanceTypes": []any{w.instance}, "amiType": w.ami,
 			"scalingConfig": map[string]any{"minSize": w.min, "desiredSize": w.desired, "maxSize": w.max},
 			"labels":        w.labels, "taints": w.taints,
 			"cluster": eks.URN, "nodeRole": role.URN, "subnetIds": []any{"subnet-a", "subnet-b", "subnet-c"},

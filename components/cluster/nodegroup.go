@@ -64,7 +64,11 @@ func (b builder) nodeGroup(key string, pool NodePool, cluster *eks.Cluster, role
 	group, err := eks.NewManagedNodeGroup(b.ctx, name, &eks.ManagedNodeGroupArgs{
 		Cluster:       cluster,
 		ClusterName:   pulumi.String(b.args.Name),
-		NodeGroupName: pulumi.String(pool.NodeGroupName),
+		// A prefix, not a fixed name: an instance-type or AMI change
+		// replaces the node group, and Pulumi creates the replacement before
+		// deleting the old one; with one fixed name EKS refuses the create
+		// (ResourceInUseException). EKS names the group <prefix><suffix>.
+		NodeGroupNamePrefix: pulumi.String(pool.NodeGroupName + "-"),
 		NodeRole:      role,
 		SubnetIds:     b.args.PrivateSubnetIDs,
 		InstanceTypes: pulumi.ToStringArray(pool.InstanceTypes),

@@ -34,19 +34,21 @@ func clusterChildren(ctx *pulumi.Context, name string, in map[string]any, parent
 }
 
 // nodeGroupChild registers the aws:eks/nodeGroup:NodeGroup a
-// ManagedNodeGroup component creates.
+// ManagedNodeGroup component creates. Given a name prefix, the real provider
+// passes it on as nodeGroupNamePrefix and AWS completes the name.
 func nodeGroupChild(ctx *pulumi.Context, name string, in map[string]any, parent pulumi.Resource) error {
 	return register(ctx, parent, "aws:eks/nodeGroup:NodeGroup", name, map[string]any{
-		"clusterName":    in["clusterName"],
-		"nodeGroupName":  in["nodeGroupName"],
-		"instanceTypes":  in["instanceTypes"],
-		"scalingConfig":  in["scalingConfig"],
-		"subnetIds":      in["subnetIds"],
-		"labels":         in["labels"],
-		"taints":         in["taints"],
-		"amiType":        in["amiType"],
-		"launchTemplate": in["launchTemplate"],
-		"tags":           in["tags"],
+		"clusterName":         in["clusterName"],
+		"nodeGroupName":       in["nodeGroupName"],
+		"nodeGroupNamePrefix": in["nodeGroupNamePrefix"],
+		"instanceTypes":       in["instanceTypes"],
+		"scalingConfig":       in["scalingConfig"],
+		"subnetIds":           in["subnetIds"],
+		"labels":              in["labels"],
+		"taints":              in["taints"],
+		"amiType":             in["amiType"],
+		"launchTemplate":      in["launchTemplate"],
+		"tags":                in["tags"],
 	})
 }
 

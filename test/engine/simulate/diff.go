@@ -42,7 +42,7 @@ var replaceKeys = map[string][]string{
 	"aws:kms/key:Key":                                 {"customerMasterKeySpec", "keyUsage"},
 	"aws:kms/alias:Alias":                             {"name"},
 	"aws:eks/cluster:Cluster":                         {"name", "vpcConfig.subnetIds"},
-	"aws:eks/nodeGroup:NodeGroup":                     {"instanceTypes", "subnetIds", "nodeGroupName", "amiType", "clusterName"},
+	"aws:eks/nodeGroup:NodeGroup":                     {"instanceTypes", "subnetIds", "nodeGroupName", "nodeGroupNamePrefix", "amiType", "clusterName"},
 	"aws:eks/addon:Addon":                             {"clusterName", "addonName"},
 	"vault:index/mount:Mount":                         {"path", "type"},
 	"vault:transit/secretBackendKey:SecretBackendKey": {"name", "type", "backend"},
