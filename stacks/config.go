@@ -238,10 +238,12 @@ func (c Config) Validate() validate.Problems {
 		}
 	}
 	if c.Environment == Production {
-		for i, cidr := range c.Cluster.PublicAccessCIDRs {
-			if p, err := netip.ParsePrefix(cidr); err == nil && p.Bits() == 0 {
-				ps.Add(fmt.Sprintf("%s:%s.publicAccessCidrs[%d]", Namespace, KeyCluster, i),
-					"%s opens the production API endpoint to the whole internet; list the office or VPN egress CIDRs", cidr)
+		for field, list := range map[string][]string{"publicAccessCidrs": c.Cluster.PublicAccessCIDRs, "runnerCidrs": c.Cluster.RunnerCIDRs} {
+			for i, cidr := range list {
+				if p, err := netip.ParsePrefix(cidr); err == nil && p.Bits() == 0 {
+					ps.Add(fmt.Sprintf("%s:%s.%s[%d]", Namespace, KeyCluster, field, i),
+						"%s opens the production API endpoint to the whole internet; list the office, VPN or runner egress CIDRs", cidr)
+				}
 			}
 		}
 	}

@@ -27,6 +27,17 @@ type Args struct {
 	PublicAccessCIDRs []string `json:"publicAccessCidrs"`
 	// AdminRoleARNs are IAM roles granted cluster-admin through access entries.
 	AdminRoleARNs []string `json:"adminRoleArns"`
+	// DeployRoleARN is the role `pulumi up` runs as (the deploy workflow's):
+	// cluster-admin, since it creates every Kubernetes object. Without an
+	// access entry every Kubernetes resource of the first up times out.
+	DeployRoleARN string `json:"deployRoleArn"`
+	// PreviewRoleARN is the role pull-request previews run as: read-only
+	// (AmazonEKSViewPolicy).
+	PreviewRoleARN string `json:"previewRoleArn"`
+	// RunnerCIDRs are the deploying runners' egress addresses; they join
+	// PublicAccessCIDRs on the public endpoint. Empty when the runners sit
+	// in the VPC and use the private endpoint.
+	RunnerCIDRs []string `json:"runnerCidrs"`
 	// LogRetentionDays is how long control-plane logs are kept in CloudWatch.
 	LogRetentionDays int `json:"logRetentionDays"`
 	// NodePools are the managed node groups by pool key (general, compute, memory, gpu).
@@ -152,6 +163,7 @@ func DefaultArgs(name string) Args {
 		Version:           DefaultKubernetesVersion,
 		PublicAccessCIDRs: []string{},
 		AdminRoleARNs:     []string{},
+		RunnerCIDRs:       []string{},
 		LogRetentionDays:  DefaultLogRetentionDays,
 		NodePools:         DefaultNodePools(),
 		AddonVersions:     map[string]string{},
@@ -199,6 +211,17 @@ func (a Args) Validate(path string) validate.Problems {
 	}
 	for i, c := range a.PublicAccessCIDRs {
 		validate.CIDR(&ps, fmt.Sprintf("%s.publicAccessCidrs[%d]", path, i), c)
+	}
+	for i, c := range a.RunnerCIDRs {
+		validate.CIDR(&ps, fmt.Sprintf("%s.runnerCidrs[%d]", path, i), c)
+	}
+	for field, arn := range map[string]string{"deployRoleArn": a.DeployRoleARN, "previewRoleArn": a.PreviewRoleARN} {
+		if arn != "" && !roleARN.MatchString(arn) {
+			ps.Add(path+"."+field, "%q is not an IAM role ARN", arn)
+		}
+	}
+	if a.DeployRoleARN != "" && a.DeployRoleARN == a.PreviewRoleARN {
+		ps.Add(path+".previewRoleArn", "is the deploy role; previews need their own read-only role")
 	}
 	for i, arn := range a.AdminRoleARNs {
 		if !roleARN.MatchString(arn) {
@@ -299,4 +322,16 @@ func vpcCNIWithNetworkPolicy(version string) bool {
 		return false
 	}
 	return major > 1 || (major == 1 && minor >= 14)
+}
+
+// EndpointCIDRs are the addresses the public API endpoint admits: the
+// operators' and the deploying runners'.
+func (a Args) EndpointCIDRs() []string {
+	var out []string
+	for _, c := range append(slices.Clone(a.PublicAccessCIDRs), a.RunnerCIDRs...) {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }

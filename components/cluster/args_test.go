@@ -98,6 +98,13 @@ func TestValidateNamesEveryProblemWithItsPath(t *testing.T) {
 			[]string{"bac:cluster.logRetentionDays: 10 is not a CloudWatch Logs retention period"}},
 		{"unknown add-on", func(a *Args) { a.AddonVersions = map[string]string{"cilium": "1.0"} },
 			[]string{"bac:cluster.addonVersions.cilium: unknown add-on; the cluster runs vpc-cni, kube-proxy, coredns, aws-ebs-csi-driver"}},
+		{"bad runner CIDR", func(a *Args) { a.RunnerCIDRs = []string{"10.0.0.1/16"} },
+			[]string{`bac:cluster.runnerCidrs[0]: "10.0.0.1/16" has host bits set`}},
+		{"one role for deploy and preview", func(a *Args) {
+			a.DeployRoleARN, a.PreviewRoleARN = "arn:aws:iam::123456789012:role/ci", "arn:aws:iam::123456789012:role/ci"
+		}, []string{"bac:cluster.previewRoleArn: is the deploy role; previews need their own read-only role"}},
+		{"deploy role not a role", func(a *Args) { a.DeployRoleARN = "arn:aws:iam::123456789012:user/ci" },
+			[]string{`bac:cluster.deployRoleArn: "arn:aws:iam::123456789012:user/ci" is not an IAM role ARN`}},
 		{"vpc-cni without network policies", func(a *Args) { a.AddonVersions = map[string]string{"vpc-cni": "v1.13.4-eksbuild.1"} },
 			[]string{`bac:cluster.addonVersions.vpc-cni: "v1.13.4-eksbuild.1" predates network policy enforcement (vpc-cni v1.14.0)`}},
 	}

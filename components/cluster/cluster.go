@@ -84,6 +84,23 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 			},
 		}
 	}
+	access := func(arn, policy string) eks.AccessEntryArgs {
+		return eks.AccessEntryArgs{
+			PrincipalArn: pulumi.String(arn),
+			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
+				"policy": eks.AccessPolicyAssociationArgs{
+					PolicyArn:   pulumi.String("arn:aws:eks::aws:cluster-access-policy/" + policy),
+					AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+				},
+			},
+		}
+	}
+	if args.DeployRoleARN != "" {
+		accessEntries["deploy"] = access(args.DeployRoleARN, "AmazonEKSClusterAdminPolicy")
+	}
+	if args.PreviewRoleARN != "" {
+		accessEntries["preview"] = access(args.PreviewRoleARN, "AmazonEKSViewPolicy")
+	}
 	authMode := eks.AuthenticationModeApi
 	disabled := false
 	cluster, err := eks.NewCluster(ctx, name, &eks.ClusterArgs{
@@ -94,8 +111,8 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		PublicSubnetIds:        args.PublicSubnetIDs,
 		SkipDefaultNodeGroup:   pulumi.BoolRef(true),
 		EndpointPrivateAccess:  pulumi.Bool(true),
-		EndpointPublicAccess:   pulumi.Bool(len(args.PublicAccessCIDRs) > 0),
-		PublicAccessCidrs:      pulumi.ToStringArray(args.PublicAccessCIDRs),
+		EndpointPublicAccess:   pulumi.Bool(len(args.EndpointCIDRs()) > 0),
+		PublicAccessCidrs:      pulumi.ToStringArray(args.EndpointCIDRs()),
 		CreateOidcProvider:     pulumi.Bool(true),
 		AuthenticationMode:     &authMode,
 		AccessEntries:          accessEntries,

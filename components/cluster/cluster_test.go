@@ -301,3 +301,27 @@ func TestNewClusterRejectsInvalidArgs(t *testing.T) {
 		t.Fatalf("%d resources registered for invalid args, want 0", n)
 	}
 }
+
+// TestTheDeployingRunnerCanReachTheCluster: the deploy role is cluster-admin
+// and the preview role read-only through access entries, and the runners'
+// egress addresses join the public endpoint's allow list.
+func TestTheDeployingRunnerCanReachTheCluster(t *testing.T) {
+	args := cluster.DefaultArgs("bac-prod-us-east-1")
+	args.PublicAccessCIDRs = []string{"198.51.100.10/32"}
+	args.RunnerCIDRs = []string{"203.0.113.0/28", "198.51.100.10/32"}
+	args.DeployRoleARN = "arn:aws:iam::123456789012:role/bac-deploy"
+	args.PreviewRoleARN = "arn:aws:iam::123456789012:role/bac-preview"
+	m, _ := deploy(t, args)
+	eks := mustFind(t, m, "eks:index:Cluster", "bac-prod-us-east-1")
+	for path, want := range map[string]any{
+		"publicAccessCidrs":                                     []any{"198.51.100.10/32", "203.0.113.0/28"},
+		"accessEntries.deploy.principalArn":                     "arn:aws:iam::123456789012:role/bac-deploy",
+		"accessEntries.deploy.accessPolicies.policy.policyArn":  "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+		"accessEntries.preview.principalArn":                    "arn:aws:iam::123456789012:role/bac-preview",
+		"accessEntries.preview.accessPolicies.policy.policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+	} {
+		if got := eks.Input(path); !reflect.DeepEqual(got, want) {
+			t.Errorf("cluster %s = %#v, want %#v", path, got, want)
+		}
+	}
+}

@@ -62,17 +62,17 @@ func (b builder) nodeGroup(key string, pool NodePool, cluster *eks.Cluster, role
 		})
 	}
 	group, err := eks.NewManagedNodeGroup(b.ctx, name, &eks.ManagedNodeGroupArgs{
-		Cluster:       cluster,
-		ClusterName:   pulumi.String(b.args.Name),
+		Cluster:     cluster,
+		ClusterName: pulumi.String(b.args.Name),
 		// A prefix, not a fixed name: an instance-type or AMI change
 		// replaces the node group, and Pulumi creates the replacement before
 		// deleting the old one; with one fixed name EKS refuses the create
 		// (ResourceInUseException). EKS names the group <prefix><suffix>.
 		NodeGroupNamePrefix: pulumi.String(pool.NodeGroupName + "-"),
-		NodeRole:      role,
-		SubnetIds:     b.args.PrivateSubnetIDs,
-		InstanceTypes: pulumi.ToStringArray(pool.InstanceTypes),
-		AmiType:       pulumi.String(pool.AMIType),
+		NodeRole:            role,
+		SubnetIds:           b.args.PrivateSubnetIDs,
+		InstanceTypes:       pulumi.ToStringArray(pool.InstanceTypes),
+		AmiType:             pulumi.String(pool.AMIType),
 		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
 			MinSize:     pulumi.Int(pool.MinSize),
 			DesiredSize: pulumi.Int(pool.DesiredSize),
