@@ -82,6 +82,14 @@ func (c Config) wire() platformArgs {
 		a.Mesh.AllowedPrincipals = appendMissing(a.Mesh.AllowedPrincipals, mesh.Principal(c.Gateway.Namespace, gateway.ServiceAccount))
 		a.Mesh.IngressNamespaces = appendMissing(a.Mesh.IngressNamespaces, c.Gateway.Namespace)
 	}
+	if c.Realtime.Enabled {
+		// The GraphQL gateway calls every service's subgraph.
+		a.Mesh.Callers = append(a.Mesh.Callers, mesh.Caller{
+			Principal: mesh.Principal(c.Realtime.Namespace, realtime.GraphQLServiceAccount),
+			Methods:   []string{"GET", "POST"}, Paths: []string{c.Realtime.GraphQL.SubgraphPath},
+		})
+		a.Mesh.IngressNamespaces = appendMissing(a.Mesh.IngressNamespaces, c.Realtime.Namespace)
+	}
 	if c.Mesh.Enabled && !c.Mesh.InstallWithHelm {
 		a.GitOps.Istio = &gitops.Istio{Chart: c.Mesh.Chart, Values: mesh.IstiodValues(c.Mesh)}
 		a.GitOps.MeshNamespace = mesh.Namespace

@@ -59,7 +59,7 @@ func planWith(t *testing.T, extra map[string]string) *mockengine.Mocks {
 // is one setting; the namespace list, Kong's release, its sidecar injection
 // and the mesh's principals and NetworkPolicies all follow it.
 func TestAChangedGatewayNamespaceIsCreatedAndAdmitted(t *testing.T) {
-	m := planWith(t, map[string]string{"bac:gateway": `{"namespace":"edge"}`})
+	m := planWith(t, map[string]string{"bac:gateway": `{"namespace":"edge"}`, "bac:realtime": `{"namespace":"realtime"}`})
 	ns, ok := m.Find("kubernetes:core/v1:Namespace", "edge")
 	if !ok {
 		t.Fatal("the gateway's namespace edge is not created")
@@ -129,5 +129,29 @@ func TestGatewayOIDCThatContradictsIdentityIsRefused(t *testing.T) {
 	want := `bac:gateway.oidc.realm: "other" differs from "bac" derived from bac:identity.realm.name`
 	if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), want) {
 		t.Fatalf("problems = %v, want one starting %q", ps, want)
+	}
+}
+
+// TestTheGraphQLGatewayIsAdmittedOnTheSubgraphPath: the services' policies
+// admit the GraphQL gateway by its own service account on the subgraph path
+// (the seed's ALLOW rule admits only /v1/* with a tenant header, and the
+// default service account would stand for every pod of its namespace).
+func TestTheGraphQLGatewayIsAdmittedOnTheSubgraphPath(t *testing.T) {
+	m := planWith(t, nil)
+	gql, _ := m.Find("kubernetes:apps/v1:Deployment", "realtime-graphql-gateway")
+	if sa := gql.Input("spec.template.spec.serviceAccountName"); sa != "graphql-gateway" {
+		t.Errorf("graphql gateway service account = %v", sa)
+	}
+	if _, ok := m.Find("kubernetes:core/v1:ServiceAccount", "realtime-graphql-gateway"); !ok {
+		t.Error("no graphql-gateway service account")
+	}
+	authz, _ := m.Find("kubernetes:security.istio.io/v1:AuthorizationPolicy", "mesh-erp-authz")
+	rule := authz.Input("spec.rules[1]")
+	want := map[string]any{
+		"from": []any{map[string]any{"source": map[string]any{"principals": []any{"cluster.local/ns/api-gateway/sa/graphql-gateway"}}}},
+		"to":   []any{map[string]any{"operation": map[string]any{"methods": []any{"GET", "POST"}, "paths": []any{"/graphql"}}}},
+	}
+	if !reflect.DeepEqual(rule, want) {
+		t.Errorf("erp authz rule[1] = %#v, want %#v", rule, want)
 	}
 }

@@ -265,6 +265,15 @@ func helmValues(a Args) map[string]any {
 			"enabled": true, "minReplicas": as.MinReplicas, "maxReplicas": as.MaxReplicas,
 			"metrics": []any{metric("cpu", as.TargetCPUUtilizationPercentage), metric("memory", as.TargetMemoryUtilizationPercentage)},
 		},
+		// Kong joins the mesh for its calls to the services (the STRICT
+		// policies admit its identity), but its sidecar must not intercept
+		// the proxy's inbound ports: the NLB speaks plain TCP/TLS, not mesh
+		// mTLS. An empty include list captures no inbound port (istio 1.29.6
+		// tools/istio-iptables: "If InboundPortsInclude is not set, no
+		// inbound ports will be intercepted"); it is the Kong chart's default
+		// (values.yaml at kong-3.2.0) and pinned here so no values change
+		// can drop it.
+		"podAnnotations": map[string]any{"traffic.sidecar.istio.io/includeInboundPorts": ""},
 		"resources":      a.Resources.Values(),
 		"env":            env,
 		"readinessProbe": probe(a.ReadinessProbe),

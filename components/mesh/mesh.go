@@ -43,6 +43,16 @@ type Args struct {
 
 	// Services are the business services the zero-trust policies protect.
 	Services []services.Service `json:"-"`
+	// Callers are further workloads the services admit, each on its own
+	// paths (the GraphQL gateway on the subgraph path).
+	Callers []Caller `json:"-"`
+}
+
+// Caller is a workload the services admit by its mesh identity.
+type Caller struct {
+	Principal string
+	Methods   []string
+	Paths     []string
 }
 
 // Namespace is where istiod and the mesh-wide policies live.
@@ -177,6 +187,23 @@ func IstiodValues(a Args) map[string]any {
 	}
 }
 
+// authorizationRules admit the allowed principals on the API paths with a
+// tenant, and each caller on its own paths.
+func authorizationRules(a Args) []any {
+	rules := []any{map[string]any{
+		"from": []any{map[string]any{"source": map[string]any{"principals": a.AllowedPrincipals}}},
+		"to":   []any{map[string]any{"operation": map[string]any{"methods": a.AllowedMethods, "paths": a.AllowedPaths}}},
+		"when": []any{map[string]any{"key": "request.headers[x-tenant-id]", "notValues": []any{""}}},
+	}}
+	for _, c := range a.Callers {
+		rules = append(rules, map[string]any{
+			"from": []any{map[string]any{"source": map[string]any{"principals": []any{c.Principal}}}},
+			"to":   []any{map[string]any{"operation": map[string]any{"methods": c.Methods, "paths": c.Paths}}},
+		})
+	}
+	return rules
+}
+
 // servicePolicies are one service's AuthorizationPolicy, its NetworkPolicy
 // and the namespace's default-deny NetworkPolicy.
 func servicePolicies(ctx *pulumi.Context, name string, a Args, svc services.Service, opts ...pulumi.ResourceOption) error {
@@ -188,11 +215,7 @@ func servicePolicies(ctx *pulumi.Context, name string, a Args, svc services.Serv
 		OtherFields: kubernetes.UntypedArgs{"spec": map[string]any{
 			"selector": selector,
 			"action":   "ALLOW",
-			"rules": []any{map[string]any{
-				"from": []any{map[string]any{"source": map[string]any{"principals": a.AllowedPrincipals}}},
-				"to":   []any{map[string]any{"operation": map[string]any{"methods": a.AllowedMethods, "paths": a.AllowedPaths}}},
-				"when": []any{map[string]any{"key": "request.headers[x-tenant-id]", "notValues": []any{""}}},
-			}},
+			"rules": authorizationRules(a),
 		}},
 	}, opts...); err != nil {
 		return fmt.Errorf("%s authorization policy: %w", svc.Name, err)

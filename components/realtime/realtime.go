@@ -58,6 +58,9 @@ const (
 	WebSocketName = "websocket-server"
 	GraphQLName   = "graphql-gateway"
 	JWTSecretName = "jwt-secret"
+	// GraphQLServiceAccount is the GraphQL gateway's identity in the mesh,
+	// which the services admit on the subgraph path.
+	GraphQLServiceAccount = GraphQLName
 )
 
 // DefaultArgs returns the architecture document's workloads. The images are
@@ -170,12 +173,22 @@ func NewRealtime(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Res
 		env = append(env, kube.EnvValue(fmt.Sprintf("SUBGRAPH_%s_URL", upper(s.Name)),
 			fmt.Sprintf("http://%s:%d%s", s.Host(), s.Port, gql.SubgraphPath)))
 	}
+	// Its own service account: the services admit the gateway by identity,
+	// and "default" would admit every workload of the namespace.
+	sa, err := corev1.NewServiceAccount(ctx, name+"-"+GraphQLServiceAccount, &corev1.ServiceAccountArgs{
+		Metadata:                     kube.Metadata(GraphQLServiceAccount, args.Namespace, nil),
+		AutomountServiceAccountToken: pulumi.Bool(false),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("graphql service account: %w", err)
+	}
 	if _, err := kube.NewWorkload(ctx, name, kube.WorkloadArgs{
-		App: GraphQLName, Container: "server", Namespace: args.Namespace, Image: gql.Image, Replicas: gql.Replicas,
+		ServiceAccount: GraphQLServiceAccount,
+		App:            GraphQLName, Container: "server", Namespace: args.Namespace, Image: gql.Image, Replicas: gql.Replicas,
 		Env: env, Ports: []kube.Port{{Name: "http", Port: gql.Port}},
 		Resources: gql.Resources, Liveness: gql.Probe, Readiness: gql.Probe,
 		RunAsUser: nodeUser, FSGroup: nodeUser, WritableDirs: map[string]string{"tmp": "/tmp"},
-	}, parent); err != nil {
+	}, parent, pulumi.DependsOn([]pulumi.Resource{sa})); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(r, pulumi.Map{}); err != nil {
