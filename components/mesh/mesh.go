@@ -215,7 +215,7 @@ func servicePolicies(ctx *pulumi.Context, name string, a Args, svc services.Serv
 		OtherFields: kubernetes.UntypedArgs{"spec": map[string]any{
 			"selector": selector,
 			"action":   "ALLOW",
-			"rules": authorizationRules(a),
+			"rules":    authorizationRules(a),
 		}},
 	}, opts...); err != nil {
 		return fmt.Errorf("%s authorization policy: %w", svc.Name, err)
