@@ -64,7 +64,7 @@ func TestPlanJSONHoldsTheSeedCluster(t *testing.T) {
 		}
 		switch s.Type {
 		case "eks:index:ManagedNodeGroup":
-			groups[s.NewState.Inputs["nodeGroupName"].(string)] = s.NewState.Inputs
+			groups[strings.TrimSuffix(s.NewState.Inputs["nodeGroupNamePrefix"].(string), "-")] = s.NewState.Inputs
 		case "eks:index:Cluster":
 			cluster = s.NewState.Inputs
 		}
