@@ -5,13 +5,10 @@ import (
 
 	"github.com/bac-platform/infra/components/gateway"
 	"github.com/bac-platform/infra/components/gitops"
-	"github.com/bac-platform/infra/components/identity"
 	"github.com/bac-platform/infra/components/mesh"
 	"github.com/bac-platform/infra/components/namespaces"
 	"github.com/bac-platform/infra/components/realtime"
-	"github.com/bac-platform/infra/components/security"
 	"github.com/bac-platform/infra/components/validate"
-	"github.com/bac-platform/infra/components/vault"
 )
 
 // This file is the one place where facts that two components share are
@@ -20,16 +17,11 @@ import (
 // on. Config.Validate validates the wired Args, and Deploy deploys them, so
 // the plan, the checks and the deployment agree.
 
-// platformArgs are the platform layer's component Args, wired.
-type platformArgs struct {
+// wiredConfig is the configuration with the components' "set by the stack"
+// fields filled in, and the namespaces the enabled components need.
+type wiredConfig struct {
+	Config
 	Namespaces namespaces.Args
-	Gateway    gateway.Args
-	Mesh       mesh.Args
-	Realtime   realtime.Args
-	Identity   identity.Args
-	Vault      vault.Args
-	GitOps     gitops.Args
-	Security   security.Args
 }
 
 // wire derives the shared facts:
@@ -47,11 +39,8 @@ type platformArgs struct {
 //   - the namespaces to create are the enabled components' namespaces.
 //
 // Secrets are not part of it: Deploy adds them from ReadSecrets.
-func (c Config) wire() platformArgs {
-	a := platformArgs{
-		Gateway: c.Gateway, Mesh: c.Mesh, Realtime: c.Realtime, Identity: c.Identity,
-		Vault: c.Vault, GitOps: c.GitOps, Security: c.Security,
-	}
+func (c Config) wire() wiredConfig {
+	a := wiredConfig{Config: c}
 	d := c.Domain
 	a.Gateway.Host, a.Identity.Hostname, a.GitOps.Hostname = "api."+d, "auth."+d, "argocd."+d
 	if len(a.Identity.Client.RedirectURIs) == 0 {
