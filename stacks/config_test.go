@@ -92,7 +92,7 @@ func TestParseProblems(t *testing.T) {
 		{"unknown top-level key", map[string]string{"bac:clustr": "{}"},
 			[]string{"bac:clustr: unknown setting; known settings are bac:environment, bac:region, bac:domain, bac:network, bac:cluster, bac:tags"}},
 		{"misspelt pool field", map[string]string{"bac:cluster": `{"nodePools":{"compute":{"minsize":1}}}`},
-			[]string{"bac:cluster.nodePools.compute.minsize: unknown setting; known settings are amiType, desiredSize"}},
+			[]string{"bac:cluster.nodePools.compute.minsize: unknown setting; known settings are amiType, autoscaled, desiredSize"}},
 		{"wrong type", map[string]string{"bac:cluster": `{"nodePools":{"compute":{"minSize":"ten"}}}`},
 			[]string{`bac:cluster.nodePools.compute.minSize: expected a whole number, got string "ten"`}},
 		{"list expected", map[string]string{"bac:cluster": `{"publicAccessCidrs":"198.51.100.10/32"}`},

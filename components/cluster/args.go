@@ -71,6 +71,10 @@ type NodePool struct {
 	MinSize     int `json:"minSize"`
 	DesiredSize int `json:"desiredSize"`
 	MaxSize     int `json:"maxSize"`
+	// Autoscaled says a node autoscaler owns the group's desired size:
+	// Pulumi then leaves DesiredSize alone after creating the group, and an
+	// up never resets what the autoscaler chose.
+	Autoscaled bool `json:"autoscaled"`
 	// Labels are Kubernetes node labels.
 	Labels map[string]string `json:"labels"`
 	// Taints are Kubernetes node taints.

@@ -10,13 +10,13 @@ import (
 // document, section 3.1 (min/desired/max, instance type, disk, labels, taints).
 func TestDefaultNodePoolsAreTheSeeds(t *testing.T) {
 	want := map[string]NodePool{
-		"general": {"general-purpose", []string{"m6i.2xlarge"}, 10, 30, 100, map[string]string{"role": "general"},
+		"general": {"general-purpose", []string{"m6i.2xlarge"}, 10, 30, 100, false, map[string]string{"role": "general"},
 			[]Taint{}, 200, "gp3", 3000, 250, "AL2023_x86_64_STANDARD"},
-		"compute": {"compute-optimized", []string{"c6i.4xlarge"}, 5, 10, 50, map[string]string{"role": "compute"},
+		"compute": {"compute-optimized", []string{"c6i.4xlarge"}, 5, 10, 50, false, map[string]string{"role": "compute"},
 			[]Taint{{"compute", "true", "NoSchedule"}}, 500, "gp3", 0, 0, "AL2023_x86_64_STANDARD"},
-		"memory": {"memory-optimized", []string{"r6i.2xlarge"}, 5, 10, 30, map[string]string{"role": "memory"},
+		"memory": {"memory-optimized", []string{"r6i.2xlarge"}, 5, 10, 30, false, map[string]string{"role": "memory"},
 			[]Taint{{"memory", "true", "NoSchedule"}}, 500, "gp3", 0, 0, "AL2023_x86_64_STANDARD"},
-		"gpu": {"gpu-nodes", []string{"g5.4xlarge"}, 0, 2, 20, map[string]string{"role": "gpu", "nvidia.com/gpu": "true"},
+		"gpu": {"gpu-nodes", []string{"g5.4xlarge"}, 0, 2, 20, false, map[string]string{"role": "gpu", "nvidia.com/gpu": "true"},
 			[]Taint{{"nvidia.com/gpu", "true", "NoSchedule"}}, 1000, "gp3", 0, 0, "AL2023_x86_64_NVIDIA"},
 	}
 	if got := DefaultNodePools(); !reflect.DeepEqual(got, want) {

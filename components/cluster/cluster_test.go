@@ -325,3 +325,19 @@ func TestTheDeployingRunnerCanReachTheCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestAnAutoscaledPoolKeepsItsSize: an up must not reset the desired size
+// an autoscaler chose.
+func TestAnAutoscaledPoolKeepsItsSize(t *testing.T) {
+	args := cluster.DefaultArgs("bac-prod-us-east-1")
+	pool := args.NodePools["compute"]
+	pool.Autoscaled = true
+	args.NodePools["compute"] = pool
+	m, _ := deploy(t, args)
+	for key, want := range map[string]any{"compute": true, "general": false} {
+		g := mustFind(t, m, "eks:index:ManagedNodeGroup", "bac-prod-us-east-1-"+key)
+		if got := g.Input("ignoreScalingChanges"); got != want {
+			t.Errorf("%s ignoreScalingChanges = %v, want %v", key, got, want)
+		}
+	}
+}

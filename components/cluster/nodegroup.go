@@ -78,8 +78,11 @@ func (b builder) nodeGroup(key string, pool NodePool, cluster *eks.Cluster, role
 			DesiredSize: pulumi.Int(pool.DesiredSize),
 			MaxSize:     pulumi.Int(pool.MaxSize),
 		},
-		Labels: pulumi.ToStringMap(pool.Labels),
-		Taints: taints,
+		// pulumi-eks 3.9.1 ignores desiredSize changes of the underlying
+		// node group when asked (ManagedNodeGroupArgs.IgnoreScalingChanges).
+		IgnoreScalingChanges: &pool.Autoscaled,
+		Labels:               pulumi.ToStringMap(pool.Labels),
+		Taints:               taints,
 		LaunchTemplate: awseks.NodeGroupLaunchTemplateArgs{
 			Id:      lt.ID(),
 			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
