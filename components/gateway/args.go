@@ -321,10 +321,10 @@ func (a Args) Validate(path string) validate.Problems {
 	if a.CORS.Credentials && slices.Contains(a.CORS.Origins, "*") {
 		ps.Add(path+".cors.origins", `"*" with credentials lets any site make authenticated calls; list the origins`)
 	}
-	if !strings.HasPrefix(a.OIDC.Issuer, "https://") {
+	if a.OIDC.Enabled && !strings.HasPrefix(a.OIDC.Issuer, "https://") {
 		ps.Add(path+".oidc.issuer", "%q must be an https URL (set by the stack from the identity component; set it when identity is external)", a.OIDC.Issuer)
 	}
-	if a.OIDC.ClientID == "" || a.OIDC.Realm == "" {
+	if a.OIDC.Enabled && (a.OIDC.ClientID == "" || a.OIDC.Realm == "") {
 		ps.Add(path+".oidc", "clientId and realm are required (set by the stack from the identity component; set them when identity is external)")
 	}
 	if len(a.CORS.Origins) == 0 {

@@ -265,6 +265,9 @@ func TestValidate(t *testing.T) {
 		{"missing limits", func(a *gateway.Args) { a.Resources.Limits.Memory = "" }, `bac:gateway.resources.limits.memory: "" is not a Kubernetes quantity`},
 		{"external database by short name", func(a *gateway.Args) { a.Postgres.ExternalHost = "kong-db" }, `bac:gateway.postgres.externalHost: "kong-db" is not a DNS name`},
 		{"oidc on the stock image", func(a *gateway.Args) { a.OIDC.Enabled = true }, "bac:gateway.oidc.enabled: the oidc plugin is not in the kong image"},
+		{"oidc without an issuer", func(a *gateway.Args) {
+			a.OIDC.Enabled, a.Image.Repository, a.OIDC.Issuer = true, "registry.bac-platform.io/kong-oidc", ""
+		}, `bac:gateway.oidc.issuer: "" must be an https URL`},
 		{"oidc route without the plugin", func(a *gateway.Args) { a.Routes[0].Plugins = append(a.Routes[0].Plugins, gateway.PluginOIDC) },
 			`bac:gateway.routes[0].plugins: "oidc-keycloak" needs bac:gateway.oidc.enabled`},
 	}
