@@ -50,6 +50,9 @@ func (c Config) wire() wiredConfig {
 		a.Identity.Client.WebOrigins = []string{"https://api." + d, "https://app." + d}
 	}
 	if len(a.Gateway.CORS.Origins) == 0 {
+		// The seed also lists https://*.<domain>; Kong's cors plugin reads
+		// origins as regular expressions, so that would admit any origin
+		// containing the domain's text. Only the app's own origin is derived.
 		a.Gateway.CORS.Origins = []string{"https://app." + d}
 	}
 	a.Gateway.Services = c.Services

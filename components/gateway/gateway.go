@@ -240,6 +240,8 @@ func helmValues(a Args) map[string]any {
 	if pg := a.Postgres; pg.ExternalHost != "" {
 		env["database"] = "postgres"
 		env["pg_host"], env["pg_port"], env["pg_database"], env["pg_user"] = pg.ExternalHost, fmt.Sprint(pg.Port), pg.Database, pg.User
+		// A map value renders as the env entry's body (kong.renderEnv in
+		// templates/_helpers.tpl at kong-3.2.0), so valueFrom reaches the pod.
 		env["pg_password"] = map[string]any{"valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": DBSecretName, "key": "password"}}}
 	}
 	probe := func(p kube.Probe) map[string]any {
