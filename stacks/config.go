@@ -288,8 +288,15 @@ func (c Config) Validate() validate.Problems {
 	if c.Mesh.Enabled && !c.Mesh.InstallWithHelm && !c.GitOps.Enabled {
 		ps.Add(Namespace+":"+KeyMesh+".installWithHelm", "is false (GitOps installs istiod) but bac:gitops.enabled is false: nothing would install istiod")
 	}
-	if c.Gateway.Enabled && !slices.Contains(c.ServiceNames(), "crm") {
-		ps.Add(Namespace+":"+KeyServices, "the gateway's CRM KongIngress needs the crm service")
+	if c.Gateway.Enabled && !c.Identity.Enabled {
+		// The jwt plugin trusts only the realm's key (gateway.NewJWTIssuer):
+		// without the realm no token verifies and every such route answers 401.
+		for i, r := range c.Gateway.Routes {
+			if slices.Contains(r.Plugins, gateway.PluginJWT) {
+				ps.Add(fmt.Sprintf("%s:%s.routes[%d].plugins", Namespace, KeyGateway, i),
+					"%q needs the identity realm whose signing key it trusts, but %s:%s.enabled is false", gateway.PluginJWT, Namespace, KeyIdentity)
+			}
+		}
 	}
 	return ps
 }

@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -239,6 +241,39 @@ func TestDomainIsRequiredRealAndTheSourceOfEveryHost(t *testing.T) {
 	} {
 		if got != want {
 			t.Errorf("derived %q, want %q", got, want)
+		}
+	}
+}
+
+// TestJWTRoutesWithoutIdentityAreRefused: the jwt plugin trusts only the
+// realm's signing key, so a gateway whose routes use it needs the identity
+// component; without it every such route would answer 401.
+func TestJWTRoutesWithoutIdentityAreRefused(t *testing.T) {
+	values := base()
+	values["bac:identity"] = `{"enabled":false}`
+	_, ps := Parse(values, secretKeys())
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.String())
+	}
+	for i := range 3 {
+		want := fmt.Sprintf(`bac:gateway.routes[%d].plugins: "jwt-auth" needs the identity realm whose signing key it trusts, but bac:identity.enabled is false`, i)
+		if !slices.Contains(got, want) {
+			t.Errorf("problems %v lack %q", got, want)
+		}
+	}
+}
+
+// TestTheProductionRateLimitCannotFailOpen: the stack marks production for
+// the gateway, whose redis limits then refuse faultTolerant.
+func TestTheProductionRateLimitCannotFailOpen(t *testing.T) {
+	for env, want := range map[string]bool{"production": true, "staging": false} {
+		values := base()
+		values["bac:environment"] = env
+		values["bac:gateway"] = `{"rateLimitGlobal":{"policy":"redis","faultTolerant":true}}`
+		_, ps := Parse(values, secretKeys())
+		if got := strings.Contains(fmt.Sprint(ps), "bac:gateway.rateLimitGlobal.faultTolerant: production cannot fail open"); got != want {
+			t.Errorf("%s: refused = %v, want %v (%v)", env, got, want, ps)
 		}
 	}
 }

@@ -195,6 +195,15 @@ func (p *Platform) deployPlatform(ctx *pulumi.Context, secrets Secrets) error {
 			pulumi.Providers(p.Kubernetes, kc), afterNamespaces); err != nil {
 			return fmt.Errorf("identity: %w", err)
 		}
+		if p.Gateway != nil {
+			// The jwt plugin verifies tokens against the realm's signing key.
+			key := identity.SigningKey(ctx, p.Identity.Realm, pulumi.Provider(kc)).ApplyT(gateway.PublicKeyPEM).(pulumi.StringOutput)
+			if _, err := gateway.NewJWTIssuer(ctx, "gateway-jwt", gateway.JWTIssuerArgs{
+				Namespace: args.Gateway.Namespace, Issuer: args.Identity.Issuer(), PublicKeyPEM: key,
+			}, onCluster, pulumi.DependsOn([]pulumi.Resource{p.Gateway})); err != nil {
+				return fmt.Errorf("gateway jwt issuer: %w", err)
+			}
+		}
 	}
 	if args.Vault.Enabled {
 		v, err := vaultsdk.NewProvider(ctx, "vault", &vaultsdk.ProviderArgs{

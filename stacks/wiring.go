@@ -33,6 +33,8 @@ type wiredConfig struct {
 //   - the gateway's OIDC issuer, realm and client come from identity when the
 //     stack deploys it;
 //   - the mesh admits the gateway's namespace and service account;
+//   - the routed services' Services get the gateway's annotations through
+//     their GitOps Applications (service-upstream in the mesh, timeouts);
 //   - GitOps installs istiod with the mesh's values when the mesh does not;
 //   - Vault's mount paths default to the cluster's name, so stacks sharing
 //     one Vault never share a mount;
@@ -56,6 +58,8 @@ func (c Config) wire() wiredConfig {
 		a.Gateway.CORS.Origins = []string{"https://app." + d}
 	}
 	a.Gateway.Services = c.Services
+	a.Gateway.InMesh = c.Mesh.Enabled
+	a.Gateway.Production = c.Environment == Production
 	a.Mesh.Services = c.Services
 	a.Realtime.Services = c.Services
 	a.GitOps.Services = c.Services
@@ -85,6 +89,10 @@ func (c Config) wire() wiredConfig {
 	if c.Mesh.Enabled && !c.Mesh.InstallWithHelm {
 		a.GitOps.Istio = &gitops.Istio{Chart: c.Mesh.Chart, Values: mesh.IstiodValues(c.Mesh)}
 		a.GitOps.MeshNamespace = mesh.Namespace
+	}
+	if c.Gateway.Enabled && c.GitOps.AppsOwner == gitops.OwnerPulumi {
+		// The routed services' own Services carry what Kong needs of them.
+		a.GitOps.ServiceAnnotations = gateway.ServiceAnnotations(a.Gateway)
 	}
 	a.Vault.TransitPath = or(a.Vault.TransitPath, c.Cluster.Name+"/transit")
 	a.Vault.DatabasePath = or(a.Vault.DatabasePath, c.Cluster.Name+"/database")

@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -37,8 +38,10 @@ func TestPlatformLayerOnEveryStack(t *testing.T) {
 				"kubernetes:core/v1:Namespace":                             15, // 6 platform, 5 services, 4 peers the policies name
 				"kubernetes:helm.sh/v3:Release":                            3,  // kong, istio-base, argocd (which installs istiod)
 				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 5,  // oidc only with an image that bundles it
-				"kubernetes:configuration.konghq.com/v1:KongIngress":       1,
-				"kubernetes:networking.k8s.io/v1:Ingress":                  4, // the three routes and auth.<domain>
+				"kubernetes:configuration.konghq.com/v1:KongIngress":       0,  // deprecated in KIC 3
+				"kubernetes:networking.istio.io/v1:DestinationRule":        1,  // the CRM's tenant affinity, in the mesh
+				"kubernetes:configuration.konghq.com/v1:KongConsumer":      1,  // the realm, trusted by the jwt plugin
+				"kubernetes:networking.k8s.io/v1:Ingress":                  4,  // the three routes and auth.<domain>
 				"kubernetes:security.istio.io/v1:PeerAuthentication":       1,
 				"kubernetes:security.istio.io/v1:AuthorizationPolicy":      5,
 				"kubernetes:networking.k8s.io/v1:NetworkPolicy":            10,
@@ -58,6 +61,21 @@ func TestPlatformLayerOnEveryStack(t *testing.T) {
 				if service != (ns.Input("metadata.labels.istio-injection") == "enabled") {
 					t.Errorf("namespace %s istio-injection = %v", ns.Name, ns.Input("metadata.labels.istio-injection"))
 				}
+			}
+			// The jwt plugin's credential holds the realm's issuer and signing key.
+			cred, ok := run.mocks.Find("kubernetes:core/v1:Secret", "gateway-jwt-credential")
+			domain := run.file.Values["bac:domain"]
+			if domain == "" {
+				domain = "bac.localhost"
+			}
+			if !ok || cred.RevealedInput("stringData.key") != "https://auth."+domain+"/realms/bac" ||
+				!strings.HasPrefix(fmt.Sprint(cred.RevealedInput("stringData.rsa_public_key")), "-----BEGIN PUBLIC KEY-----") {
+				t.Errorf("jwt credential = %v", mockengine.PlainMap(cred.Inputs))
+			}
+			// Kong calls every routed service through its Service (mesh).
+			crmApp, _ := run.mocks.Find("kubernetes:argoproj.io/v1alpha1:Application", "gitops-crm-service")
+			if got := crmApp.Input("spec.source.helm.valuesObject.service.annotations.ingress.kubernetes.io/service-upstream"); got != "true" {
+				t.Errorf("crm Application service-upstream annotation = %v", got)
 			}
 			kong, _ := run.mocks.Find("kubernetes:helm.sh/v3:Release", "gateway-kong")
 			nlb := kong.Input("values.proxy.annotations.service.beta.kubernetes.io/aws-load-balancer-type")

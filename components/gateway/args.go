@@ -1,6 +1,7 @@
 // Package gateway deploys the Kong API gateway (architecture document 1.1):
-// the Helm release, the KongPlugins, the CRM KongIngress and the Ingresses
-// routing /v1/crm, /v1/erp and /v1/analytics.
+// the Helm release, the KongClusterPlugins, the Ingresses routing /v1/crm,
+// /v1/erp and /v1/analytics, the CRM's tenant affinity, and the consumer
+// that trusts the identity realm's signing key (NewJWTIssuer).
 package gateway
 
 import (
@@ -60,6 +61,13 @@ type Args struct {
 	// DatabasePassword is the external database's password (external
 	// database only).
 	DatabasePassword pulumi.StringInput `json:"-"`
+	// InMesh says the business services run in the Istio mesh (STRICT
+	// mTLS): Kong then calls them through their Service address so its
+	// sidecar carries the call (see ServiceAnnotations).
+	InMesh bool `json:"-"`
+	// Production refuses settings that fail open (a rate limit that stops
+	// counting when its store is down).
+	Production bool `json:"-"`
 }
 
 // Autoscaling is the proxy's horizontal pod autoscaler.
@@ -86,16 +94,127 @@ type Postgres struct {
 	User         string `json:"user"`
 }
 
-// RateLimit is a rate-limiting plugin backed by Redis (the Dragonfly cache).
+// RateLimit is a rate-limiting plugin (Kong 3.9.1
+// kong/plugins/rate-limiting/schema.lua).
+//
+// Policy "local" counts in each proxy's memory: nothing else must exist,
+// and a client's effective limit is the limit times the number of proxy
+// replicas. "redis" counts in a shared Redis (the seed's Dragonfly cache,
+// which the platform does not deploy yet), exact across replicas; with
+// FaultTolerant Kong stops limiting while Redis is unreachable, so
+// production refuses it. "cluster" counts in Kong's database and is
+// refused in DB-less mode by the schema itself.
 type RateLimit struct {
-	Minute            int    `json:"minute"`
-	Hour              int    `json:"hour"`
-	Day               int    `json:"day"`
+	Minute int    `json:"minute"`
+	Hour   int    `json:"hour"`
+	Day    int    `json:"day"`
+	Policy string `json:"policy"`
+	// LimitBy is what a limit counts per. The platform has one consumer
+	// (the realm, see NewJWTIssuer), so Kong's default "consumer" would put
+	// every caller in one bucket: the default is the client address.
+	LimitBy string `json:"limitBy"`
+	// HeaderName names the header to count per (limitBy header only).
+	HeaderName        string `json:"headerName"`
 	RedisHost         string `json:"redisHost"`
 	RedisPort         int    `json:"redisPort"`
 	RedisDatabase     int    `json:"redisDatabase"`
 	FaultTolerant     bool   `json:"faultTolerant"`
 	HideClientHeaders bool   `json:"hideClientHeaders"`
+}
+
+// Rate-limit policies and what a limit counts per (Kong 3.9.1 schema).
+const (
+	PolicyLocal   = "local"
+	PolicyRedis   = "redis"
+	PolicyCluster = "cluster"
+)
+
+// LimitByValues are the schema's limit_by choices this gateway offers;
+// "path" is not offered: it needs a path per plugin, and these plugins are
+// shared by every route.
+func LimitByValues() []string {
+	return []string{"consumer", "credential", "ip", "service", "header"}
+}
+
+// Config is the plugin's config object as Kong's schema names it (the
+// redis_* top-level keys are deprecated in 3.9.1: config.redis.*).
+func (r RateLimit) Config() map[string]any {
+	c := map[string]any{"policy": r.Policy, "limit_by": r.LimitBy,
+		"fault_tolerant": r.FaultTolerant, "hide_client_headers": r.HideClientHeaders}
+	if r.LimitBy == "header" {
+		c["header_name"] = r.HeaderName
+	}
+	if r.Policy == PolicyRedis {
+		c["redis"] = map[string]any{"host": r.RedisHost, "port": r.RedisPort, "database": r.RedisDatabase}
+	}
+	for _, p := range r.periods() {
+		if p.limit > 0 {
+			c[p.name] = p.limit
+		}
+	}
+	return c
+}
+
+type period struct {
+	name  string
+	limit int
+}
+
+// periods are the limits from the shortest period to the longest.
+func (r RateLimit) periods() []period {
+	return []period{{"minute", r.Minute}, {"hour", r.Hour}, {"day", r.Day}}
+}
+
+// validate checks the limit as Kong's schema would, and what the schema
+// lets through but fails in this platform.
+func (r RateLimit) validate(ps *validate.Problems, path string, a Args) {
+	limited := false
+	for i, p := range r.periods() {
+		if p.limit < 0 {
+			ps.Add(path+"."+p.name, "%d: a limit must be positive (0 leaves the period unlimited)", p.limit)
+		}
+		limited = limited || p.limit > 0
+		// validate_periods_order: a longer period cannot allow fewer calls.
+		for _, longer := range r.periods()[i+1:] {
+			if p.limit > 0 && longer.limit > 0 && longer.limit < p.limit {
+				ps.Add(path+"."+longer.name, "%d is lower than the %s limit %d; Kong refuses a longer period with a lower limit", longer.limit, p.name, p.limit)
+			}
+		}
+	}
+	if !limited {
+		ps.Add(path, "needs at least one of minute, hour, day")
+	}
+	switch r.Policy {
+	case PolicyLocal:
+	case PolicyRedis:
+		// A short name resolves only in the proxy's own namespace.
+		if !strings.Contains(r.RedisHost, ".") {
+			ps.Add(path+".redisHost", "%q: the redis policy needs the store's full DNS name (<service>.<namespace>.svc.cluster.local)", r.RedisHost)
+		} else {
+			validate.DNSName(ps, path+".redisHost", r.RedisHost)
+		}
+		if r.RedisPort < 1 || r.RedisPort > 65535 {
+			ps.Add(path+".redisPort", "%d is not a port", r.RedisPort)
+		}
+		if r.RedisDatabase < 0 {
+			ps.Add(path+".redisDatabase", "%d is not a Redis database number", r.RedisDatabase)
+		}
+		if r.FaultTolerant && a.Production {
+			ps.Add(path+".faultTolerant", "production cannot fail open: with faultTolerant Kong stops limiting while Redis is unreachable")
+		}
+	case PolicyCluster:
+		if a.Postgres.ExternalHost == "" {
+			ps.Add(path+".policy", "%q counts in Kong's database; this gateway is DB-less (Kong 3.9.1 offers local or redis without a database)", r.Policy)
+		}
+	default:
+		ps.Add(path+".policy", "%q is not one of %s, %s, %s", r.Policy, PolicyLocal, PolicyRedis, PolicyCluster)
+	}
+	if !slices.Contains(LimitByValues(), r.LimitBy) {
+		ps.Add(path+".limitBy", "%q is not one of %s", r.LimitBy, strings.Join(LimitByValues(), ", "))
+	}
+	if (r.LimitBy == "header") != (r.HeaderName != "") {
+		ps.Add(path+".headerName", "is required with limitBy header, and only then")
+	}
 }
 
 // JWT is the jwt plugin.
@@ -156,14 +275,23 @@ func (o OIDC) introspectionEndpoint() string {
 	return strings.TrimSuffix(o.Issuer, "/") + "/protocol/openid-connect/token/introspect"
 }
 
-// CRMUpstream is the CRM KongIngress: tenant-sticky load balancing and timeouts.
+// CRMUpstream is the seed's CRM KongIngress: tenant-sticky load balancing,
+// timeouts and route settings for the routes with TenantAffinity. KIC 3
+// deprecates KongIngress; the settings land where KIC 3.5 reads them:
+// route settings as Ingress annotations, timeouts as Service annotations
+// (konghq.com/{connect,read,write}-timeout), and the hashing either in the
+// mesh (an Istio DestinationRule: Kong calls the Service address, so its
+// sidecar picks the pod) or, outside it, in a KongUpstreamPolicy.
 type CRMUpstream struct {
 	HashOnHeader string   `json:"hashOnHeader"`
 	TimeoutMs    int      `json:"timeoutMs"`
 	Methods      []string `json:"methods"`
 	Protocols    []string `json:"protocols"`
 	StripPath    bool     `json:"stripPath"`
-	PreserveHost bool     `json:"preserveHost"`
+	// PreserveHost sends the client's Host to the service. It cannot work
+	// in the mesh: the caller's sidecar routes by Host, so an unknown host
+	// leaves the mesh in plain text and STRICT mTLS refuses it.
+	PreserveHost bool `json:"preserveHost"`
 }
 
 // Route is one public API route: an Ingress for a service path.
@@ -172,8 +300,9 @@ type Route struct {
 	Service string   `json:"service"`
 	Path    string   `json:"path"`
 	Plugins []string `json:"plugins"`
-	// KongIngress attaches the CRM KongIngress.
-	KongIngress bool `json:"kongIngress"`
+	// TenantAffinity applies crmUpstream: calls with one tenant header
+	// reach one pod, with its timeouts and route settings.
+	TenantAffinity bool `json:"tenantAffinity"`
 }
 
 // Plugin names (the KongPlugin objects).
@@ -196,8 +325,12 @@ const Dragonfly = "dragonfly-cache.cache.svc.cluster.local"
 // DefaultArgs returns the architecture document's gateway (section 1.1).
 func DefaultArgs() Args {
 	methods := []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
-	redis := func(minute, hour, day int) RateLimit {
-		return RateLimit{Minute: minute, Hour: hour, Day: day, RedisHost: Dragonfly, RedisPort: 6379, RedisDatabase: 1, FaultTolerant: true}
+	// The seed counts in Redis (Dragonfly) and fails open; nothing deploys
+	// that cache yet, so the default counts locally, per client address.
+	// Setting policy redis uses the seed's cache settings below.
+	limit := func(minute, hour, day int) RateLimit {
+		return RateLimit{Minute: minute, Hour: hour, Day: day, Policy: PolicyLocal, LimitBy: "ip",
+			RedisHost: Dragonfly, RedisPort: 6379, RedisDatabase: 1}
 	}
 	return Args{
 		Enabled:   true,
@@ -225,8 +358,8 @@ func DefaultArgs() Args {
 		ReadinessProbe:     kube.Probe{Path: "/status", Port: 8100, InitialDelaySeconds: 30, PeriodSeconds: 10},
 		LivenessProbe:      kube.Probe{Path: "/status", Port: 8100, InitialDelaySeconds: 60, PeriodSeconds: 30},
 		AWSLoadBalancer:    true,
-		RateLimitGlobal:    redis(1000, 50000, 1000000),
-		RateLimitAnalytics: redis(100, 5000, 0),
+		RateLimitGlobal:    limit(1000, 50000, 1000000),
+		RateLimitAnalytics: limit(100, 5000, 0),
 		JWT:                JWT{KeyClaimName: "iss", ClaimsToVerify: []string{"exp", "nbf"}},
 		CORS: CORS{
 			Methods:        []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
@@ -251,10 +384,11 @@ func DefaultArgs() Args {
 			SSLVerify:               true,
 			TokenEndpointAuthMethod: "client_secret_post",
 		},
+		// The seed preserves the client's Host; see CRMUpstream.PreserveHost.
 		CRMUpstream: CRMUpstream{HashOnHeader: "X-Tenant-ID", TimeoutMs: 60000, Methods: methods,
-			Protocols: []string{"https"}, StripPath: false, PreserveHost: true},
+			Protocols: []string{"https"}, StripPath: false},
 		Routes: []Route{
-			{Service: "crm", Path: "/v1/crm", Plugins: []string{PluginRateLimitGlobal, PluginJWT, PluginCORS, PluginRequestTransformer}, KongIngress: true},
+			{Service: "crm", Path: "/v1/crm", Plugins: []string{PluginRateLimitGlobal, PluginJWT, PluginCORS, PluginRequestTransformer}, TenantAffinity: true},
 			{Service: "erp", Path: "/v1/erp", Plugins: []string{PluginRateLimitGlobal, PluginJWT, PluginCORS}},
 			{Service: "analytics", Path: "/v1/analytics", Plugins: []string{PluginRateLimitAnalytics, PluginJWT, PluginCORS}},
 		},
@@ -307,16 +441,17 @@ func (a Args) Validate(path string) validate.Problems {
 	if a.OIDC.Enabled && a.Image.Repository == StockImage {
 		ps.Add(path+".oidc.enabled", "the oidc plugin is not in the %s image (kong/constants.lua at 3.9.1 bundles no oidc plugin; Kong refuses to start when KONG_PLUGINS names it): set %s.image to a build that bundles it, or leave oidc off", StockImage, path)
 	}
-	for _, rl := range []struct {
-		name string
-		r    RateLimit
-	}{{"rateLimitGlobal", a.RateLimitGlobal}, {"rateLimitAnalytics", a.RateLimitAnalytics}} {
-		if rl.r.Minute <= 0 && rl.r.Hour <= 0 && rl.r.Day <= 0 {
-			ps.Add(path+"."+rl.name, "needs at least one of minute, hour, day")
-		}
-		if rl.r.RedisHost == "" || rl.r.RedisPort < 1 {
-			ps.Add(path+"."+rl.name, "needs redisHost and redisPort (the redis policy counts in the shared cache)")
-		}
+	a.RateLimitGlobal.validate(&ps, path+".rateLimitGlobal", a)
+	a.RateLimitAnalytics.validate(&ps, path+".rateLimitAnalytics", a)
+	up := a.CRMUpstream
+	if up.PreserveHost && a.InMesh {
+		ps.Add(path+".crmUpstream.preserveHost", "cannot be true in the mesh: Kong's sidecar routes by Host, and a client's host would leave the mesh in plain text, refused by STRICT mTLS")
+	}
+	if up.HashOnHeader == "" {
+		ps.Add(path+".crmUpstream.hashOnHeader", "is required: the header whose value keeps a tenant on one pod")
+	}
+	if up.TimeoutMs < 1 {
+		ps.Add(path+".crmUpstream.timeoutMs", "%d must be positive", up.TimeoutMs)
 	}
 	if a.CORS.Credentials && slices.Contains(a.CORS.Origins, "*") {
 		ps.Add(path+".cors.origins", `"*" with credentials lets any site make authenticated calls; list the origins`)

@@ -111,37 +111,13 @@ func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		}
 	}
 
-	crm := byName["crm"]
-	up := args.CRMUpstream
-	if _, err := apiextensions.NewCustomResource(ctx, name+"-crm-api", &apiextensions.CustomResourceArgs{
-		ApiVersion: pulumi.String("configuration.konghq.com/v1"),
-		Kind:       pulumi.String("KongIngress"),
-		Metadata:   kube.Metadata("crm-api", crm.Namespace, nil),
-		OtherFields: kubernetes.UntypedArgs{
-			"upstream": map[string]any{"hash_on": "header", "hash_on_header": up.HashOnHeader, "algorithm": "consistent-hashing"},
-			"proxy": map[string]any{"protocol": "http", "connect_timeout": up.TimeoutMs,
-				"write_timeout": up.TimeoutMs, "read_timeout": up.TimeoutMs},
-			"route": map[string]any{"methods": up.Methods, "protocols": up.Protocols,
-				"strip_path": up.StripPath, "preserve_host": up.PreserveHost},
-		},
-	}, parent, afterKong); err != nil {
-		return nil, fmt.Errorf("crm kong ingress: %w", err)
+	if err := tenantAffinity(ctx, name, args, byName, parent, afterKong); err != nil {
+		return nil, err
 	}
-
 	for _, r := range args.Routes {
 		svc := byName[r.Service]
-		annotations := pulumi.StringMap{"konghq.com/plugins": pulumi.String(strings.Join(r.Plugins, ","))}
-		if r.KongIngress {
-			// KIC 3 reads route and proxy settings from annotations; the
-			// KongIngress still carries the upstream (hashing) settings.
-			annotations["konghq.com/override"] = pulumi.String("crm-api")
-			annotations["konghq.com/strip-path"] = pulumi.String(fmt.Sprint(up.StripPath))
-			annotations["konghq.com/preserve-host"] = pulumi.String(fmt.Sprint(up.PreserveHost))
-			annotations["konghq.com/protocols"] = pulumi.String(strings.Join(up.Protocols, ","))
-			annotations["konghq.com/methods"] = pulumi.String(strings.Join(up.Methods, ","))
-		}
 		meta := kube.Metadata(strings.TrimSuffix(svc.ServiceName, "-service")+"-api-ingress", svc.Namespace, nil)
-		meta.Annotations = annotations
+		meta.Annotations = pulumi.ToStringMap(IngressAnnotations(args, r))
 		if _, err := networkingv1.NewIngress(ctx, name+"-"+r.Service, &networkingv1.IngressArgs{
 			Metadata: meta,
 			Spec: networkingv1.IngressSpecArgs{
@@ -176,16 +152,6 @@ type plugin struct {
 
 // plugins are the seed's six KongPlugins with their configuration.
 func plugins(a Args) []plugin {
-	rateLimit := func(r RateLimit) map[string]any {
-		c := map[string]any{"policy": "redis", "redis_host": r.RedisHost, "redis_port": r.RedisPort,
-			"redis_database": r.RedisDatabase, "fault_tolerant": r.FaultTolerant, "hide_client_headers": r.HideClientHeaders}
-		for unit, v := range map[string]int{"minute": r.Minute, "hour": r.Hour, "day": r.Day} {
-			if v > 0 {
-				c[unit] = v
-			}
-		}
-		return c
-	}
 	rt := a.RequestTransformer
 	transformer := map[string]any{"add": map[string]any{"headers": rt.AddHeaders}, "remove": map[string]any{"headers": rt.RemoveHeaders}}
 	if len(rt.ReplaceHeaders) > 0 {
@@ -197,7 +163,7 @@ func plugins(a Args) []plugin {
 		redirect = "https://" + a.Host + "/auth/callback"
 	}
 	return []plugin{
-		{PluginRateLimitGlobal, kubernetes.UntypedArgs{"plugin": "rate-limiting", "config": rateLimit(a.RateLimitGlobal)}},
+		{PluginRateLimitGlobal, kubernetes.UntypedArgs{"plugin": "rate-limiting", "config": a.RateLimitGlobal.Config()}},
 		{PluginJWT, kubernetes.UntypedArgs{"plugin": "jwt", "config": map[string]any{
 			"key_claim_name": a.JWT.KeyClaimName, "secret_is_base64": a.JWT.SecretIsBase64,
 			"claims_to_verify": a.JWT.ClaimsToVerify, "run_on_preflight": a.JWT.RunOnPreflight}}},
@@ -218,7 +184,7 @@ func plugins(a Args) []plugin {
 			"configPatches": []map[string]any{{"path": "/client_secret", "valueFrom": map[string]any{"secretKeyRef": map[string]any{
 				"name": OIDCSecretName, "key": "client_secret", "namespace": a.Namespace}}}},
 		}},
-		{PluginRateLimitAnalytics, kubernetes.UntypedArgs{"plugin": "rate-limiting", "config": rateLimit(a.RateLimitAnalytics)}},
+		{PluginRateLimitAnalytics, kubernetes.UntypedArgs{"plugin": "rate-limiting", "config": a.RateLimitAnalytics.Config()}},
 	}
 }
 

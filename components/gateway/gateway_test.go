@@ -133,14 +133,15 @@ func TestPluginsHaveTheSeedSettings(t *testing.T) {
 	}
 	kong := find(t, m, "kubernetes:helm.sh/v3:Release", "gateway-kong")
 	check(t, kong, map[string]any{"values.env.plugins": "bundled,oidc"})
+	// Nothing deploys the seed's Redis: counted in each proxy, per client
+	// address (one realm consumer would put every caller in one bucket).
 	check(t, find(t, m, typ, "gateway-rate-limiting-global"), map[string]any{
 		"plugin": "rate-limiting", "config.minute": 1000.0, "config.hour": 50000.0, "config.day": 1000000.0,
-		"config.policy": "redis", "config.redis_host": "dragonfly-cache.cache.svc.cluster.local",
-		"config.redis_port": 6379.0, "config.redis_database": 1.0, "config.fault_tolerant": true,
-		"config.hide_client_headers": false,
+		"config.policy": "local", "config.limit_by": "ip", "config.redis": nil, "config.redis_host": nil,
+		"config.fault_tolerant": false, "config.hide_client_headers": false,
 	})
 	check(t, find(t, m, typ, "gateway-rate-limiting-analytics"), map[string]any{
-		"plugin": "rate-limiting", "config.minute": 100.0, "config.hour": 5000.0, "config.day": nil, "config.policy": "redis",
+		"plugin": "rate-limiting", "config.minute": 100.0, "config.hour": 5000.0, "config.day": nil, "config.policy": "local",
 	})
 	check(t, find(t, m, typ, "gateway-jwt-auth"), map[string]any{
 		"plugin": "jwt", "config.claims_to_verify": []any{"exp", "nbf"}, "config.key_claim_name": "iss",
@@ -214,15 +215,22 @@ func TestExternalDatabase(t *testing.T) {
 	}
 }
 
+func TestRedisRateLimitUsesTheRedisRecord(t *testing.T) {
+	args := gateway.DefaultArgs()
+	args.RateLimitGlobal.Policy = gateway.PolicyRedis
+	m := deploy(t, args)
+	// Kong 3.9.1 deprecates the top-level redis_* keys for config.redis.*.
+	check(t, find(t, m, "kubernetes:configuration.konghq.com/v1:KongClusterPlugin", "gateway-rate-limiting-global"), map[string]any{
+		"config.policy": "redis", "config.redis.host": "dragonfly-cache.cache.svc.cluster.local",
+		"config.redis.port": 6379.0, "config.redis.database": 1.0, "config.redis_host": nil, "config.fault_tolerant": false,
+	})
+}
+
 func TestRoutes(t *testing.T) {
 	m := deploy(t, gateway.DefaultArgs())
-	ki := find(t, m, "kubernetes:configuration.konghq.com/v1:KongIngress", "gateway-crm-api")
-	check(t, ki, map[string]any{
-		"metadata.namespace": "crm", "upstream.hash_on": "header", "upstream.hash_on_header": "X-Tenant-ID",
-		"upstream.algorithm": "consistent-hashing", "proxy.connect_timeout": 60000.0, "proxy.read_timeout": 60000.0,
-		"proxy.write_timeout": 60000.0, "route.protocols": []any{"https"}, "route.strip_path": false, "route.preserve_host": true,
-		"route.methods": []any{"GET", "POST", "PUT", "PATCH", "DELETE"},
-	})
+	if n := len(m.ByType("kubernetes:configuration.konghq.com/v1:KongIngress")); n != 0 {
+		t.Errorf("%d KongIngress objects: KIC 3 deprecates them", n)
+	}
 	want := map[string][3]string{
 		"crm":       {"/v1/crm", "crm-service", "rate-limiting-global,jwt-auth,cors-global,request-transformer"},
 		"erp":       {"/v1/erp", "erp-service", "rate-limiting-global,jwt-auth,cors-global"},
@@ -243,7 +251,108 @@ func TestRoutes(t *testing.T) {
 	}
 	crm := find(t, m, "kubernetes:networking.k8s.io/v1:Ingress", "gateway-crm")
 	check(t, crm, map[string]any{"metadata.annotations.konghq.com/strip-path": "false",
-		"metadata.annotations.konghq.com/preserve-host": "true", "metadata.annotations.konghq.com/override": "crm-api"})
+		"metadata.annotations.konghq.com/protocols": "https", "metadata.annotations.konghq.com/methods": "GET,POST,PUT,PATCH,DELETE",
+		"metadata.annotations.konghq.com/override": nil})
+}
+
+func TestInTheMeshKongCallsTheServicesThroughTheirAddress(t *testing.T) {
+	args := withStackFacts(gateway.DefaultArgs())
+	args.InMesh = true
+	ann := gateway.ServiceAnnotations(args)
+	for _, svc := range []string{"crm", "erp", "analytics"} {
+		if ann[svc][gateway.AnnotationServiceUpstream] != "true" {
+			t.Errorf("%s: service-upstream = %q, want true (Kong would call pod IPs past its sidecar)", svc, ann[svc][gateway.AnnotationServiceUpstream])
+		}
+		if want := svc + "-service." + svc + ".svc.cluster.local"; ann[svc][gateway.AnnotationHostHeader] != want {
+			t.Errorf("%s: host-header = %q, want %q", svc, ann[svc][gateway.AnnotationHostHeader], want)
+		}
+	}
+	if _, ok := ann["users"]; ok {
+		t.Error("an unrouted service got gateway annotations")
+	}
+	if ann["crm"][gateway.AnnotationReadTimeout] != "60000" || ann["crm"][gateway.AnnotationUpstreamPolicy] != "" {
+		t.Errorf("crm annotations = %v, want the timeouts and no upstream policy in the mesh", ann["crm"])
+	}
+	m := deploy(t, args)
+	for _, svc := range []string{"crm", "erp", "analytics"} {
+		ing := find(t, m, "kubernetes:networking.k8s.io/v1:Ingress", "gateway-"+svc)
+		check(t, ing, map[string]any{"metadata.annotations.konghq.com/preserve-host": "false"})
+	}
+}
+
+func TestTheMeshKeepsEachTenantOnOneCRMPod(t *testing.T) {
+	args := withStackFacts(gateway.DefaultArgs())
+	args.InMesh = true
+	m := deploy(t, args)
+	check(t, find(t, m, "kubernetes:networking.istio.io/v1:DestinationRule", "gateway-crm-tenant-affinity"), map[string]any{
+		"metadata.namespace": "crm", "spec.host": "crm-service.crm.svc.cluster.local",
+		"spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName": "X-Tenant-ID",
+		// Auto mTLS stays: the rule sets no TLS mode.
+		"spec.trafficPolicy.tls": nil,
+	})
+	if n := len(m.ByType("kubernetes:configuration.konghq.com/v1beta1:KongUpstreamPolicy")); n != 0 {
+		t.Errorf("%d KongUpstreamPolicies in the mesh: Kong's upstream has one target there", n)
+	}
+}
+
+func TestOutsideTheMeshAnUpstreamPolicyKeepsTenantsOnOnePod(t *testing.T) {
+	args := withStackFacts(gateway.DefaultArgs())
+	m := deploy(t, args)
+	check(t, find(t, m, "kubernetes:configuration.konghq.com/v1beta1:KongUpstreamPolicy", "gateway-crm-tenant-affinity"), map[string]any{
+		"metadata.namespace": "crm", "spec.algorithm": "consistent-hashing", "spec.hashOn.header": "X-Tenant-ID",
+	})
+	if got := gateway.ServiceAnnotations(args)["crm"][gateway.AnnotationUpstreamPolicy]; got != gateway.TenantAffinityName {
+		t.Errorf("crm upstream-policy annotation = %q, want %q", got, gateway.TenantAffinityName)
+	}
+	if n := len(m.ByType("kubernetes:networking.istio.io/v1:DestinationRule")); n != 0 {
+		t.Errorf("%d DestinationRules outside the mesh", n)
+	}
+}
+
+func TestJWTIssuerTrustsTheRealmKey(t *testing.T) {
+	pemKey, err := gateway.PublicKeyPEM(mockengine.RealmRS256Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(pemKey, "-----BEGIN PUBLIC KEY-----\n") {
+		t.Fatalf("PEM = %q", pemKey)
+	}
+	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		_, err := gateway.NewJWTIssuer(ctx, "gateway-jwt", gateway.JWTIssuerArgs{
+			Namespace: "api-gateway", Issuer: "https://auth.bac-platform.io/realms/bac", PublicKeyPEM: pulumi.String(pemKey),
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred := find(t, m, "kubernetes:core/v1:Secret", "gateway-jwt-credential")
+	for path, want := range map[string]any{
+		"metadata.name": gateway.JWTCredentialName, "metadata.namespace": "api-gateway",
+		"metadata.labels.konghq.com/credential": "jwt",
+		"stringData.key":                        "https://auth.bac-platform.io/realms/bac",
+		"stringData.algorithm":                  "RS256", "stringData.rsa_public_key": pemKey,
+		"stringData.secret": nil, // RS256 verifies with the public key alone
+	} {
+		if got := cred.RevealedInput(path); !reflect.DeepEqual(got, want) {
+			t.Errorf("credential %s = %#v, want %#v", path, got, want)
+		}
+	}
+	check(t, find(t, m, "kubernetes:configuration.konghq.com/v1:KongConsumer", "gateway-jwt-consumer"), map[string]any{
+		"metadata.name": gateway.JWTConsumerName, "metadata.annotations.kubernetes.io/ingress.class": "kong",
+		"username": gateway.JWTConsumerName, "credentials": []any{gateway.JWTCredentialName},
+	})
+}
+
+func TestPublicKeyPEMRefusesWhatIsNotAnRSAKey(t *testing.T) {
+	for _, in := range []string{"", "not base64!", "aGVsbG8=", // base64 of "hello"
+		// An EC P-256 SubjectPublicKeyInfo.
+		"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIvS2RNhsVKuvxnM728OV7cwR41j8j2mHHdkIBMs9vnMawsYzufm9z9JZT8NzSxnlYtIzSslSZkDMfP8dMaxRcw==",
+	} {
+		if _, err := gateway.PublicKeyPEM(in); err == nil {
+			t.Errorf("PublicKeyPEM(%q) accepted", in)
+		}
+	}
 }
 
 func TestValidate(t *testing.T) {
@@ -270,6 +379,28 @@ func TestValidate(t *testing.T) {
 		}, `bac:gateway.oidc.issuer: "" must be an https URL`},
 		{"oidc route without the plugin", func(a *gateway.Args) { a.Routes[0].Plugins = append(a.Routes[0].Plugins, gateway.PluginOIDC) },
 			`bac:gateway.routes[0].plugins: "oidc-keycloak" needs bac:gateway.oidc.enabled`},
+		{"unknown policy", func(a *gateway.Args) { a.RateLimitGlobal.Policy = "memory" },
+			`bac:gateway.rateLimitGlobal.policy: "memory" is not one of local, redis, cluster`},
+		{"cluster policy without a database", func(a *gateway.Args) { a.RateLimitGlobal.Policy = gateway.PolicyCluster },
+			`bac:gateway.rateLimitGlobal.policy: "cluster" counts in Kong's database; this gateway is DB-less`},
+		{"redis by short name", func(a *gateway.Args) {
+			a.RateLimitGlobal.Policy, a.RateLimitGlobal.RedisHost = gateway.PolicyRedis, "dragonfly-cache"
+		}, `bac:gateway.rateLimitGlobal.redisHost: "dragonfly-cache": the redis policy needs the store's full DNS name`},
+		{"production fails open", func(a *gateway.Args) {
+			a.Production, a.RateLimitAnalytics.Policy, a.RateLimitAnalytics.FaultTolerant = true, gateway.PolicyRedis, true
+		}, "bac:gateway.rateLimitAnalytics.faultTolerant: production cannot fail open"},
+		{"longer period lower limit", func(a *gateway.Args) { a.RateLimitGlobal.Hour = 500 },
+			"bac:gateway.rateLimitGlobal.hour: 500 is lower than the minute limit 1000"},
+		{"no limit", func(a *gateway.Args) { a.RateLimitAnalytics.Minute, a.RateLimitAnalytics.Hour = 0, 0 },
+			"bac:gateway.rateLimitAnalytics: needs at least one of minute, hour, day"},
+		{"negative limit", func(a *gateway.Args) { a.RateLimitAnalytics.Day = -1 },
+			"bac:gateway.rateLimitAnalytics.day: -1: a limit must be positive"},
+		{"limit by nothing", func(a *gateway.Args) { a.RateLimitGlobal.LimitBy = "tenant" },
+			`bac:gateway.rateLimitGlobal.limitBy: "tenant" is not one of consumer, credential, ip, service, header`},
+		{"limit by header without a name", func(a *gateway.Args) { a.RateLimitGlobal.LimitBy = "header" },
+			"bac:gateway.rateLimitGlobal.headerName: is required with limitBy header, and only then"},
+		{"preserve host in the mesh", func(a *gateway.Args) { a.InMesh, a.CRMUpstream.PreserveHost = true, true },
+			"bac:gateway.crmUpstream.preserveHost: cannot be true in the mesh"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,6 +60,10 @@ type Args struct {
 	Istio *Istio `json:"-"`
 	// MeshNamespace is where the mesh's istiod runs.
 	MeshNamespace string `json:"-"`
+	// ServiceAnnotations are annotations for each business service's own
+	// Service, by service name (the gateway's, gateway.ServiceAnnotations).
+	// The services' charts render them from the value service.annotations.
+	ServiceAnnotations map[string]map[string]string `json:"-"`
 }
 
 // DefaultArgs returns the architecture document's ArgoCD. The chart/image
@@ -306,12 +310,19 @@ func declaredApplications(newObject objectFunc, args Args, platform, servicesPro
 		return fmt.Errorf("monitoring app: %w", err)
 	}
 	for _, s := range args.Services {
+		helm := map[string]any{"parameters": []any{
+			map[string]any{"name": "replicaCount", "value": fmt.Sprint(args.ServiceReplicas)},
+		}}
+		if ann := args.ServiceAnnotations[s.Name]; len(ann) > 0 {
+			// Annotation keys hold dots and slashes, which Helm parameter
+			// names would split; valuesObject carries them as written
+			// (Argo CD v3.1 ApplicationSourceHelm.ValuesObject).
+			helm["valuesObject"] = map[string]any{"service": map[string]any{"annotations": ann}}
+		}
 		if _, err := newObject("Application", s.ServiceName, map[string]any{
 			"project": "services",
 			"source": map[string]any{"repoURL": args.RepoURL, "targetRevision": args.TargetRevision, "path": "services/" + s.Name,
-				"helm": map[string]any{"parameters": []any{
-					map[string]any{"name": "replicaCount", "value": fmt.Sprint(args.ServiceReplicas)},
-				}}},
+				"helm": helm},
 			"destination": destination(s.Namespace),
 			"syncPolicy":  automated,
 		}, servicesProject); err != nil {

@@ -5,6 +5,7 @@ package security
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bac-platform/infra/components/kube"
@@ -25,7 +26,6 @@ type Args struct {
 	Schedule       string         `json:"schedule"`
 	Severity       string         `json:"severity"`
 	TrivyImage     kube.Image     `json:"trivyImage"`
-	KubectlImage   kube.Image     `json:"kubectlImage"`
 	ScanResources  kube.Resources `json:"scanResources"`
 	WazuhImage     kube.Image     `json:"wazuhImage"`
 	WazuhManager   string         `json:"wazuhManager"`
@@ -46,7 +46,6 @@ func DefaultArgs() Args {
 		Schedule:       "0 2 * * *",
 		Severity:       "HIGH,CRITICAL",
 		TrivyImage:     kube.Image{Repository: "aquasec/trivy", Tag: "0.67.2"},
-		KubectlImage:   kube.Image{Repository: "registry.k8s.io/kubectl", Tag: "v1.35.0"},
 		ScanResources:  kube.Resources{Requests: kube.Quantities{CPU: "500m", Memory: "1Gi"}, Limits: kube.Quantities{CPU: "1000m", Memory: "2Gi"}},
 		WazuhImage:     kube.Image{Repository: "wazuh/wazuh-agent", Tag: "4.12.0"},
 		WazuhManager:   "wazuh-manager.security.svc.cluster.local",
@@ -62,10 +61,10 @@ func (a Args) Validate(path string) validate.Problems {
 	}
 	kube.ValidateName(&ps, path+".namespace", a.Namespace)
 	ps.Extend(a.TrivyImage.Validate(path + ".trivyImage"))
-	ps.Extend(a.KubectlImage.Validate(path + ".kubectlImage"))
 	ps.Extend(a.WazuhImage.Validate(path + ".wazuhImage"))
 	ps.Extend(a.ScanResources.Validate(path + ".scanResources"))
 	ps.Extend(a.WazuhResources.Validate(path + ".wazuhResources"))
+	validateSeverity(&ps, path+".severity", a.Severity)
 	if len(strings.Fields(a.Schedule)) != 5 {
 		ps.Add(path+".schedule", "%q is not a five-field cron schedule", a.Schedule)
 	}
@@ -73,6 +72,45 @@ func (a Args) Validate(path string) validate.Problems {
 		ps.Add(path+".wazuhManager", "is required")
 	}
 	return ps
+}
+
+// Severities are Trivy's severity names (trivy-db pkg/types); Trivy
+// refuses any other.
+func Severities() []string { return []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"} }
+
+// validateSeverity checks a comma-separated list of Trivy severities.
+func validateSeverity(ps *validate.Problems, path, value string) {
+	if value == "" {
+		ps.Add(path, "is required: the severities that fail the scan (%s)", strings.Join(Severities(), ", "))
+		return
+	}
+	for _, s := range strings.Split(value, ",") {
+		if !slices.Contains(Severities(), s) {
+			ps.Add(path, "%q is not a Trivy severity (%s, comma-separated, no spaces)", s, strings.Join(Severities(), ", "))
+		}
+	}
+}
+
+// ScanArgs are the Trivy command line of the scan: the image's entrypoint
+// is trivy, so no shell runs and no setting is interpreted by one. `trivy
+// k8s` lists the cluster's pods itself through its in-cluster service
+// account (trivy pkg/k8s/commands/run.go: k8s.GetCluster with no
+// kubeconfig), scans the images they run, and exits 1 when it finds
+// vulnerabilities of the given severities. The flags are those of trivy's
+// pkg/flag/kubernetes_flags.go; --report is explicit because the table
+// format refuses a whole-cluster scan without it (validateReportArguments).
+func ScanArgs(severity string) []string {
+	return []string{"k8s",
+		"--include-kinds", "pods", // the workloads' images; no misconfiguration scan of other kinds
+		"--disable-node-collector", // no privileged node-collector Job
+		"--scanners", "vuln",
+		"--severity", severity,
+		"--exit-code", "1",
+		"--report", "summary",
+		"--cache-dir", "/cache",
+		"--no-progress",
+		"--timeout", "30m",
+	}
 }
 
 // Security is the scan and the agent.
@@ -86,6 +124,9 @@ const (
 	ScanAccount = "trivy-scanner"
 	AgentName   = "wazuh-agent"
 )
+
+// ScanReads are the core resources the scanner may get and list.
+func ScanReads() []string { return []string{"pods", "namespaces"} }
 
 // NewSecurity deploys the workloads; the kubernetes provider comes from opts.
 func NewSecurity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Security, error) {
@@ -109,10 +150,10 @@ func NewSecurity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Res
 	return s, nil
 }
 
-// scan is the daily image scan. The seed's job runs kubectl inside the Trivy
-// image, which has no kubectl and no permission to list pods: here a kubectl
-// init container, allowed by a read-only ClusterRole, writes the image list
-// to a shared volume and Trivy scans it.
+// scan is the daily image scan. The seed runs kubectl inside the Trivy
+// image, which has no kubectl and no permission to list pods. Here Trivy
+// itself lists the pods (`trivy k8s`, see ScanArgs) under a read-only
+// ClusterRole, with no shell and no second image.
 func scan(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) error {
 	sa, err := corev1.NewServiceAccount(ctx, name+"-"+ScanAccount, &corev1.ServiceAccountArgs{
 		Metadata: kube.Metadata(ScanAccount, a.Namespace, nil),
@@ -122,9 +163,11 @@ func scan(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOptio
 	}
 	role, err := rbacv1.NewClusterRole(ctx, name+"-"+ScanAccount, &rbacv1.ClusterRoleArgs{
 		Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(ScanAccount + "-read-pods")},
+		// Read only: the pods whose images are scanned, and the namespaces a
+		// cluster-wide listing walks.
 		Rules: rbacv1.PolicyRuleArray{rbacv1.PolicyRuleArgs{
 			ApiGroups: pulumi.ToStringArray([]string{""}),
-			Resources: pulumi.ToStringArray([]string{"pods"}),
+			Resources: pulumi.ToStringArray(ScanReads()),
 			Verbs:     pulumi.ToStringArray([]string{"get", "list"}),
 		}},
 	}, opts...)
@@ -141,25 +184,17 @@ func scan(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOptio
 	if err != nil {
 		return fmt.Errorf("scanner binding: %w", err)
 	}
-	mounts := corev1.VolumeMountArray{
-		corev1.VolumeMountArgs{Name: pulumi.String("work"), MountPath: pulumi.String("/work")},
-		corev1.VolumeMountArgs{Name: pulumi.String("cache"), MountPath: pulumi.String("/cache")},
-	}
-	listImages := `kubectl get pods --all-namespaces -o jsonpath="{.items[*].spec.containers[*].image}" | tr ' ' '\n' | sort -u > /work/images`
-	scanImages := fmt.Sprintf(`status=0
-while read -r image; do
-  echo "Scanning $image"
-  trivy image --cache-dir /cache --severity %s --exit-code 1 --no-progress "$image" || { echo "ALERT: vulnerabilities found in $image"; status=1; }
-done < /work/images
-exit $status`, a.Severity)
-	container := func(n string, image kube.Image, script string) corev1.ContainerArgs {
-		return corev1.ContainerArgs{
-			Name: pulumi.String(n), Image: pulumi.String(image.String()),
-			Command:         pulumi.ToStringArray([]string{"/bin/sh", "-c", script}),
-			Resources:       a.ScanResources.Args(),
-			SecurityContext: kube.Restricted(),
-			VolumeMounts:    mounts,
-		}
+	trivy := corev1.ContainerArgs{
+		Name: pulumi.String("trivy"), Image: pulumi.String(a.TrivyImage.String()),
+		// No command: the image's entrypoint (trivy) gets the arguments.
+		Args:            pulumi.ToStringArray(ScanArgs(a.Severity)),
+		Resources:       a.ScanResources.Args(),
+		SecurityContext: kube.Restricted(),
+		VolumeMounts: corev1.VolumeMountArray{
+			// The vulnerability database; the root filesystem is read-only.
+			corev1.VolumeMountArgs{Name: pulumi.String("cache"), MountPath: pulumi.String("/cache")},
+			corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
+		},
 	}
 	if _, err := batchv1.NewCronJob(ctx, name+"-"+ScanName, &batchv1.CronJobArgs{
 		Metadata: kube.Metadata(ScanName, a.Namespace, map[string]string{"app": ScanName}),
@@ -175,10 +210,9 @@ exit $status`, a.Severity)
 						RestartPolicy:      pulumi.String("OnFailure"),
 						SecurityContext: corev1.PodSecurityContextArgs{RunAsNonRoot: pulumi.Bool(true), RunAsUser: pulumi.Int(10001),
 							FsGroup: pulumi.Int(10001), SeccompProfile: corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")}},
-						InitContainers: corev1.ContainerArray{container("list-images", a.KubectlImage, listImages)},
-						Containers:     corev1.ContainerArray{container("trivy", a.TrivyImage, scanImages)},
+						Containers: corev1.ContainerArray{trivy},
 						Volumes: corev1.VolumeArray{
-							corev1.VolumeArgs{Name: pulumi.String("work"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
+							corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
 							corev1.VolumeArgs{Name: pulumi.String("cache"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{}},
 						},
 					},

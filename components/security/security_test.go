@@ -22,31 +22,66 @@ func deploy(t *testing.T) *mockengine.Mocks {
 	return m
 }
 
-func TestTrivyScanCanListPods(t *testing.T) {
+func TestTrivyScanRunsWithoutAShell(t *testing.T) {
 	m := deploy(t)
 	cj, _ := m.Find("kubernetes:batch/v1:CronJob", "security-trivy-image-scan")
 	pod := "spec.jobTemplate.spec.template.spec."
 	for path, want := range map[string]any{
 		"metadata.namespace": "security", "spec.schedule": "0 2 * * *",
 		pod + "serviceAccountName": "trivy-scanner", pod + "restartPolicy": "OnFailure",
-		pod + "containers[0].image":     "aquasec/trivy:0.67.2",
-		pod + "initContainers[0].image": "registry.k8s.io/kubectl:v1.35.0",
+		pod + "containers[0].image": "aquasec/trivy:0.67.2",
+		// The image's entrypoint runs: no command, so no shell.
+		pod + "containers[0].command": nil,
+		pod + "initContainers":        nil,
 	} {
 		if got := cj.Input(path); !reflect.DeepEqual(got, want) {
 			t.Errorf("cronjob %s = %#v, want %#v", path, got, want)
 		}
 	}
-	script := cj.Input(pod + "containers[0].command[2]").(string)
-	if !strings.Contains(script, "--severity HIGH,CRITICAL") {
-		t.Errorf("scan script = %s", script)
+	args := strings.Join(toStrings(cj.Input(pod+"containers[0].args")), " ")
+	for _, want := range []string{"k8s ", "--include-kinds pods", "--scanners vuln", "--severity HIGH,CRITICAL", "--exit-code 1", "--report summary", "--disable-node-collector"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("trivy args %q lack %q", args, want)
+		}
 	}
 	role, _ := m.Find("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "security-trivy-scanner")
-	if !reflect.DeepEqual(role.Input("rules[0].resources"), []any{"pods"}) || !reflect.DeepEqual(role.Input("rules[0].verbs"), []any{"get", "list"}) {
-		t.Errorf("role = %v", mockengine.PlainMap(role.Inputs))
+	if !reflect.DeepEqual(role.Input("rules[0].resources"), []any{"pods", "namespaces"}) || !reflect.DeepEqual(role.Input("rules[0].verbs"), []any{"get", "list"}) ||
+		role.Input("rules[1]") != nil {
+		t.Errorf("role is not read-only pods and namespaces: %v", mockengine.PlainMap(role.Inputs))
 	}
 	binding, _ := m.Find("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "security-trivy-scanner")
 	if binding.Input("subjects[0].name") != "trivy-scanner" || binding.Input("subjects[0].namespace") != "security" {
 		t.Errorf("binding = %v", mockengine.PlainMap(binding.Inputs))
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	l, _ := v.([]any)
+	for _, e := range l {
+		s, _ := e.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestValidateSeverity(t *testing.T) {
+	for _, tc := range []struct{ severity, want string }{
+		{"HIGH,CRITICAL", ""},
+		{"CRITICAL", ""},
+		{"", "bac:security.severity: is required: the severities that fail the scan (UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)"},
+		{"HIGH, CRITICAL", `bac:security.severity: " CRITICAL" is not a Trivy severity (UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL, comma-separated, no spaces)`},
+		{"high", `bac:security.severity: "high" is not a Trivy severity (UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL, comma-separated, no spaces)`},
+	} {
+		a := security.DefaultArgs()
+		a.Severity = tc.severity
+		got := ""
+		if ps := a.Validate("bac:security"); len(ps) > 0 {
+			got = ps[0].String()
+		}
+		if got != tc.want {
+			t.Errorf("severity %q: got %q, want %q", tc.severity, got, tc.want)
+		}
 	}
 }
 

@@ -1,10 +1,14 @@
 package mockengine_test
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"strings"
 	"testing"
 
 	"github.com/bac-platform/infra/stacks/mockengine"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -20,5 +24,52 @@ func TestUnknownInvokesFail(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "no answer for invoke aws:index/getCallerIdentity:getCallerIdentity") {
 		t.Fatalf("err = %v, want the unknown invoke refused", err)
+	}
+}
+
+// TestRealmKeysAnswerLikeKeycloak: getRealmKeys filters by every criterion
+// given, returns Keycloak's base64 DER public keys, and fails when no key
+// matches, as the keycloak provider does.
+func TestRealmKeysAnswerLikeKeycloak(t *testing.T) {
+	keys := func(args resource.PropertyMap) []resource.PropertyValue {
+		t.Helper()
+		out, err := mockengine.Invoke("keycloak:index/getRealmKeys:getRealmKeys", args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out["keys"].ArrayValue()
+	}
+	strs := func(v ...string) resource.PropertyValue {
+		var out []resource.PropertyValue
+		for _, s := range v {
+			out = append(out, resource.NewProperty(s))
+		}
+		return resource.NewArrayProperty(out)
+	}
+	realm := resource.NewProperty("bac")
+	if n := len(keys(resource.PropertyMap{"realmId": realm})); n != 4 {
+		t.Errorf("unfiltered: %d keys, want the 4 a new realm has", n)
+	}
+	rs := keys(resource.PropertyMap{"realmId": realm, "algorithms": strs("RS256"), "statuses": strs("ACTIVE")})
+	if len(rs) != 1 || rs[0].ObjectValue()["publicKey"].StringValue() != mockengine.RealmRS256Key {
+		t.Errorf("RS256 ACTIVE = %v, want the signing key", rs)
+	}
+	der, err := base64.StdEncoding.DecodeString(mockengine.RealmRS256Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err := x509.ParsePKIXPublicKey(der); err != nil {
+		t.Errorf("signing key is not a DER public key: %v", err)
+	} else if _, ok := k.(*rsa.PublicKey); !ok {
+		t.Errorf("signing key is %T", k)
+	}
+	for _, args := range []resource.PropertyMap{
+		{"realmId": realm, "algorithms": strs("ES256")},
+		{"realmId": realm, "statuses": strs("PASSIVE")},
+		{"algorithms": strs("RS256")},
+	} {
+		if _, err := mockengine.Invoke("keycloak:index/getRealmKeys:getRealmKeys", args); err == nil {
+			t.Errorf("%v: no error, want no matching key refused", args)
+		}
 	}
 }

@@ -70,3 +70,34 @@ func Plain(v resource.PropertyValue) any {
 		return v.V
 	}
 }
+
+// RevealedInput is Input with secrets shown: for tests that check what a
+// secret input holds (the kubernetes SDK makes a Secret's data and
+// stringData secret as a whole, public values included).
+func (r Resource) RevealedInput(path string) any {
+	return rules.Lookup(Plain(reveal(resource.NewObjectProperty(r.Inputs))), path)
+}
+
+// reveal unwraps every known secret in v.
+func reveal(v resource.PropertyValue) resource.PropertyValue {
+	switch {
+	case v.IsSecret():
+		return reveal(v.SecretValue().Element)
+	case v.IsOutput() && v.OutputValue().Known:
+		return reveal(v.OutputValue().Element)
+	case v.IsObject():
+		out := resource.PropertyMap{}
+		for k, e := range v.ObjectValue() {
+			out[k] = reveal(e)
+		}
+		return resource.NewObjectProperty(out)
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]resource.PropertyValue, len(arr))
+		for i, e := range arr {
+			out[i] = reveal(e)
+		}
+		return resource.NewArrayProperty(out)
+	}
+	return v
+}
