@@ -55,6 +55,7 @@ func (c Config) wire() wiredConfig {
 		// containing the domain's text. Only the app's own origin is derived.
 		a.Gateway.CORS.Origins = []string{"https://app." + d}
 	}
+	a.Admission.Production = c.Environment == Production
 	a.Gateway.Services = c.Services
 	a.Mesh.Services = c.Services
 	a.Realtime.Services = c.Services
