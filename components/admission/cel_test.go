@@ -42,7 +42,7 @@ func evaluate(t *testing.T, p admission.Policy, pod map[string]any) []string {
 	}
 	vars := map[string]any{}
 	for _, v := range admission.Variables {
-		vars[v.Message] = run(v.Expression, vars)
+		vars[v.Name] = run(v.Expression, vars)
 	}
 	var failed []string
 	for _, v := range p.Validations {

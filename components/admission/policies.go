@@ -24,13 +24,20 @@ type Policy struct {
 	BusinessOnly bool
 }
 
-// Variables are the CEL variables every policy reads (spec.variables):
-// every container of the pod, init containers included, and whether the
-// pod carries the documented privileged exception with a reason.
-var Variables = []Validation{
-	{Expression: "object.spec.containers + (has(object.spec.initContainers) ? object.spec.initContainers : [])", Message: "containers"},
-	{Expression: "has(object.metadata.annotations) && '" + rules.PrivilegedExceptionAnnotation + "' in object.metadata.annotations && " +
-		"object.metadata.annotations['" + rules.PrivilegedExceptionAnnotation + "'].matches('\\\\S')", Message: "exempt"},
+// Variable is a CEL variable of a policy (spec.variables), read by the
+// validations as variables.<Name>.
+type Variable struct {
+	Name       string
+	Expression string
+}
+
+// Variables are the CEL variables every policy reads: every container of
+// the pod, init containers included, and whether the pod carries the
+// documented privileged exception with a reason.
+var Variables = []Variable{
+	{Name: "containers", Expression: "object.spec.containers + (has(object.spec.initContainers) ? object.spec.initContainers : [])"},
+	{Name: "exempt", Expression: "has(object.metadata.annotations) && '" + rules.PrivilegedExceptionAnnotation + "' in object.metadata.annotations && " +
+		"object.metadata.annotations['" + rules.PrivilegedExceptionAnnotation + "'].matches('\\\\S')"},
 }
 
 // istioInit is the init container Istio injects without Istio CNI: it runs
@@ -94,7 +101,7 @@ func (p Policy) message(v Validation) string {
 func (p Policy) Spec() map[string]any {
 	variables := make([]any, len(Variables))
 	for i, v := range Variables {
-		variables[i] = map[string]any{"name": v.Message, "expression": v.Expression}
+		variables[i] = map[string]any{"name": v.Name, "expression": v.Expression}
 	}
 	validations := make([]any, len(p.Validations))
 	for i, v := range p.Validations {
