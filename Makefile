@@ -34,8 +34,9 @@ $(PULUMI): tools/go.mod tools/go.sum
 		-o ../$(PULUMI) github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 	@./$(PULUMI) version
 
-plan: deps ## plan every stack offline with the real program and stack files, then run the compliance gate
+plan: deps ## plan every stack offline with the real program and stack files, then run the compliance gate, also over each stack's first preview
 	$(GO) run ./cmd/bacplan plan
+	$(GO) run ./cmd/bacplan plan --first-preview
 
 plan-json: deps ## the same, as pulumi preview --json
 	$(GO) run ./cmd/bacplan plan --json

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bac-platform/infra/components/admission"
 	"github.com/bac-platform/infra/components/cluster"
 	"github.com/bac-platform/infra/components/gateway"
 	"github.com/bac-platform/infra/components/gitops"
@@ -43,6 +44,7 @@ const (
 	KeyVault       = "vault"
 	KeyGitOps      = "gitops"
 	KeySecurity    = "security"
+	KeyAdmission   = "admission"
 	// Secrets: set with `pulumi config set --secret`.
 	KeyOIDCClientSecret      = "oidcClientSecret"
 	KeyKongDBPassword        = "kongDbPassword"
@@ -62,7 +64,7 @@ const KubeconfigPath = Namespace + ":" + KeyCluster + ".kubeconfig"
 // Keys lists every key the program reads; others in the namespace are mistakes.
 func Keys() []string {
 	return append([]string{KeyEnvironment, KeyRegion, KeyDomain, KeyNetwork, KeyCluster, KeyTags, KeyServices,
-		KeyGateway, KeyMesh, KeyRealtime, KeyIdentity, KeyVault, KeyGitOps, KeySecurity}, SecretKeys()...)
+		KeyGateway, KeyMesh, KeyRealtime, KeyIdentity, KeyVault, KeyGitOps, KeySecurity, KeyAdmission}, SecretKeys()...)
 }
 
 // Environments.
@@ -113,6 +115,8 @@ type Config struct {
 	Vault    vault.Args
 	GitOps   gitops.Args
 	Security security.Args
+	// Admission (bac:admission) enforces the gate's workload rules in the cluster.
+	Admission admission.Args
 }
 
 // Defaults returns the configuration a stack gets when its file names only
@@ -149,6 +153,7 @@ func Defaults(environment, region string) Config {
 		Vault:       vault.DefaultArgs(),
 		GitOps:      gitops.DefaultArgs(),
 		Security:    security.DefaultArgs(),
+		Admission:   admission.DefaultArgs(environment == Production),
 	}
 }
 
@@ -213,6 +218,7 @@ func Decode(values map[string]string) (Config, validate.Problems) {
 		{KeyNetwork, &cfg.Network}, {KeyCluster, &cfg.Cluster}, {KeyTags, &cfg.Tags}, {KeyServices, &cfg.Services},
 		{KeyGateway, &cfg.Gateway}, {KeyMesh, &cfg.Mesh}, {KeyRealtime, &cfg.Realtime},
 		{KeyIdentity, &cfg.Identity}, {KeyVault, &cfg.Vault}, {KeyGitOps, &cfg.GitOps}, {KeySecurity, &cfg.Security},
+		{KeyAdmission, &cfg.Admission},
 	} {
 		if raw, ok := values[key(part.key)]; ok {
 			ps.Extend(overlay(key(part.key), raw, part.dst))
@@ -269,6 +275,7 @@ func (c Config) Validate() validate.Problems {
 	ps.Extend(wired.Vault.Validate(Namespace + ":" + KeyVault))
 	ps.Extend(wired.GitOps.Validate(Namespace + ":" + KeyGitOps))
 	ps.Extend(wired.Security.Validate(Namespace + ":" + KeySecurity))
+	ps.Extend(wired.Admission.Validate(Namespace + ":" + KeyAdmission))
 	ps.Extend(wired.Namespaces.Validate("namespaces derived from the components"))
 	ps.Extend(c.crossCheck())
 	if c.Environment != Local {

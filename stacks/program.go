@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 
+	"github.com/bac-platform/infra/components/admission"
 	"github.com/bac-platform/infra/components/cluster"
 	"github.com/bac-platform/infra/components/gateway"
 	"github.com/bac-platform/infra/components/gitops"
@@ -35,6 +36,7 @@ type Platform struct {
 	Vault      *vault.Vault
 	GitOps     *gitops.GitOps
 	Security   *security.Security
+	Admission  *admission.Admission
 }
 
 // Program is the Pulumi program of every stack: it reads and validates the
@@ -140,7 +142,15 @@ func (p *Platform) deployPlatform(ctx *pulumi.Context, secrets Secrets) error {
 	if p.Namespaces, err = namespaces.NewNamespaces(ctx, "platform", args.Namespaces, onCluster); err != nil {
 		return fmt.Errorf("namespaces: %w", err)
 	}
-	afterNamespaces := pulumi.DependsOn(p.Namespaces.All())
+	ready := p.Namespaces.All()
+	if args.Admission.Enabled {
+		// The policies exist before any workload, so no pod escapes them.
+		if p.Admission, err = admission.NewAdmission(ctx, "admission", args.Admission, onCluster); err != nil {
+			return fmt.Errorf("admission: %w", err)
+		}
+		ready = append(ready, p.Admission)
+	}
+	afterNamespaces := pulumi.DependsOn(ready)
 
 	if args.Mesh.Enabled {
 		if p.Mesh, err = mesh.NewMesh(ctx, "mesh", args.Mesh, onCluster, afterNamespaces); err != nil {

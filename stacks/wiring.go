@@ -57,6 +57,7 @@ func (c Config) wire() wiredConfig {
 		// containing the domain's text. Only the app's own origin is derived.
 		a.Gateway.CORS.Origins = []string{"https://app." + d}
 	}
+	a.Admission.Production = c.Environment == Production
 	a.Gateway.Services = c.Services
 	a.Gateway.InMesh = c.Mesh.Enabled
 	a.Gateway.Production = c.Environment == Production

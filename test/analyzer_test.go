@@ -80,8 +80,9 @@ func startPack(t *testing.T) pulumirpc.AnalyzerClient {
 }
 
 // planned runs the production stack with the mock engine and returns its
-// resources as the engine sends them to analyzers.
-func planned(t *testing.T) []*pulumirpc.AnalyzerResource {
+// resources as the engine sends them to analyzers; firstPreview runs it as
+// the first preview of a new stack, whose computed values are unknown.
+func planned(t *testing.T, firstPreview bool) []*pulumirpc.AnalyzerResource {
 	t.Helper()
 	project, _ := stackfile.ProjectName(repoRoot)
 	sf, err := stackfile.Read(repoRoot, project, "prod-us-east-1")
@@ -89,14 +90,18 @@ func planned(t *testing.T) []*pulumirpc.AnalyzerResource {
 		t.Fatal(err)
 	}
 	offline, _ := stacks.PrepareOffline(sf)
-	m, err := mockengine.RunStack(stacks.Program, project, "us-east-1", offline.File)
+	run := mockengine.RunStack
+	if firstPreview {
+		run = mockengine.PreviewStack
+	}
+	m, err := run(stacks.Program, project, "us-east-1", offline.File)
 	if err != nil {
 		t.Fatal(err)
 	}
 	providers := map[string]*pulumirpc.AnalyzerProviderResource{}
 	var out []*pulumirpc.AnalyzerResource
 	marshal := func(r mockengine.Resource) *structpb.Struct {
-		s, err := plugin.MarshalProperties(r.Inputs, plugin.MarshalOptions{KeepSecrets: true, KeepResources: true})
+		s, err := plugin.MarshalProperties(r.Inputs, plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, KeepResources: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,14 +109,23 @@ func planned(t *testing.T) []*pulumirpc.AnalyzerResource {
 	}
 	for _, r := range m.Resources() {
 		if strings.HasPrefix(r.Type, "pulumi:providers:") {
-			providers[r.URN+"::"+r.ID] = &pulumirpc.AnalyzerProviderResource{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: marshal(r)}
+			providers[r.URN] = &pulumirpc.AnalyzerProviderResource{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: marshal(r)}
 		}
 	}
 	for _, r := range m.Resources() {
 		out = append(out, &pulumirpc.AnalyzerResource{Type: r.Type, Urn: r.URN, Name: r.Name, Parent: r.Parent,
-			Properties: marshal(r), Provider: providers[r.Provider]})
+			Properties: marshal(r), Provider: providers[providerURN(r.Provider)]})
 	}
 	return out
+}
+
+// providerURN is the URN of a provider reference "<URN>::<ID>" (the ID is
+// unknown in a first preview).
+func providerURN(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i > 0 {
+		return ref[:i]
+	}
+	return ref
 }
 
 func TestAnalyzerProtocol(t *testing.T) {
@@ -132,7 +146,7 @@ func TestAnalyzerProtocol(t *testing.T) {
 	}
 
 	// The whole production plan: no diagnostics, resource by resource and as a stack.
-	resources := planned(t)
+	resources := planned(t, false)
 	for _, r := range resources {
 		resp, err := client.Analyze(ctx, &pulumirpc.AnalyzeRequest{Type: r.Type, Urn: r.Urn, Name: r.Name, Properties: r.Properties, Provider: r.Provider})
 		if err != nil {
@@ -188,5 +202,58 @@ func TestAnalyzerProtocol(t *testing.T) {
 	resp, err = client.Analyze(ctx, &pulumirpc.AnalyzeRequest{Type: "aws:kms/key:Key", Urn: "urn:pulumi:s::bac::aws:kms/key:Key::k", Name: "k", Properties: props})
 	if err != nil || len(resp.GetDiagnostics()) != 1 || resp.GetDiagnostics()[0].GetEnforcementLevel() != pulumirpc.EnforcementLevel_ADVISORY {
 		t.Fatalf("after Configure: %v %v", resp.GetDiagnostics(), err)
+	}
+}
+
+// TestAnUnknownValueIsNotAViolationAtPreview: the first preview of a new
+// production stack, sent to the built pack with its computed values as the
+// engine sends them, draws no diagnostic; a computed KMS key ARN is no
+// violation, an empty one is. With unknowns read as missing (before issue
+// 12) encryption-eks-secrets refused every new region's first preview.
+func TestAnUnknownValueIsNotAViolationAtPreview(t *testing.T) {
+	client := startPack(t)
+	ctx := context.Background()
+	resources := planned(t, true)
+	computed := 0
+	for _, r := range resources {
+		if strings.Contains(r.GetProperties().String(), plugin.UnknownStringValue) {
+			computed++
+		}
+		resp, err := client.Analyze(ctx, &pulumirpc.AnalyzeRequest{Type: r.Type, Urn: r.Urn, Name: r.Name, Properties: r.Properties, Provider: r.Provider})
+		if err != nil {
+			t.Fatalf("Analyze %s: %v", r.Urn, err)
+		}
+		for _, d := range resp.GetDiagnostics() {
+			t.Errorf("first preview: %s: %s: %s", r.Urn, d.GetPolicyName(), d.GetMessage())
+		}
+	}
+	if computed == 0 {
+		t.Fatal("the first preview sent no computed value")
+	}
+	stackResp, err := client.AnalyzeStack(ctx, &pulumirpc.AnalyzeStackRequest{Resources: resources})
+	if err != nil {
+		t.Fatalf("AnalyzeStack: %v", err)
+	}
+	for _, d := range stackResp.GetDiagnostics() {
+		t.Errorf("first preview stack diagnostic: %s: %s", d.GetPolicyName(), d.GetMessage())
+	}
+
+	analyzeCluster := func(arn *structpb.Value) []*pulumirpc.AnalyzeDiagnostic {
+		t.Helper()
+		props, _ := structpb.NewStruct(map[string]any{"name": "c", "endpointPrivateAccess": true, "endpointPublicAccess": false,
+			"enabledClusterLogTypes": []any{"api", "audit", "authenticator"},
+			"tags":                   map[string]any{"Environment": "p", "Cluster": "c", "ManagedBy": "pulumi"}})
+		props.Fields["encryptionConfigKeyArn"] = arn
+		resp, err := client.Analyze(ctx, &pulumirpc.AnalyzeRequest{Type: "eks:index:Cluster", Urn: "urn:pulumi:s::bac::eks:index:Cluster::c", Name: "c", Properties: props})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetDiagnostics()
+	}
+	if ds := analyzeCluster(structpb.NewStringValue(plugin.UnknownStringValue)); len(ds) != 0 {
+		t.Errorf("a computed encryptionConfigKeyArn: %v", ds)
+	}
+	if ds := analyzeCluster(structpb.NewStringValue("")); len(ds) != 1 || ds[0].GetPolicyName() != "encryption-eks-secrets" {
+		t.Errorf("an empty encryptionConfigKeyArn: %v", ds)
 	}
 }

@@ -8,16 +8,16 @@ import (
 	"strings"
 
 	"github.com/bac-platform/infra/policies/rules"
-	"github.com/bac-platform/infra/stacks/mockengine"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
 // ruleResources converts a plan's resources for the compliance rules, with
 // each resource's provider inputs (default tags) attached.
 func ruleResources(p Plan) []rules.Resource {
-	providers := map[string]map[string]any{}
+	providers := map[string]resource.PropertyMap{}
 	for _, r := range p.Resources {
 		if strings.HasPrefix(r.Type, "pulumi:providers:") {
-			providers[r.URN] = mockengine.PlainMap(r.Inputs)
+			providers[r.URN] = r.Inputs
 		}
 	}
 	out := make([]rules.Resource, 0, len(p.Resources))
@@ -27,10 +27,7 @@ func ruleResources(p Plan) []rules.Resource {
 		if i := strings.LastIndex(r.Provider, "::"); i > 0 {
 			providerURN = r.Provider[:i]
 		}
-		out = append(out, rules.Resource{
-			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent,
-			Props: mockengine.PlainMap(r.Inputs), ProviderProps: providers[providerURN],
-		})
+		out = append(out, rules.FromProperties(r.URN, r.Type, r.Name, r.Parent, r.Inputs, providers[providerURN]))
 	}
 	return out
 }
@@ -93,8 +90,12 @@ func gate(plans []Plan, levels rules.Levels, w io.Writer) (failed bool) {
 		for _, v := range result.Advisory() {
 			fmt.Fprintf(w, "warning: stack %s: advisory rule:\n  %s\n", p.Stack, strings.ReplaceAll(v.Format(), "\n", "\n  "))
 		}
-		fmt.Fprintf(w, "compliance gate %s: %d mandatory and %d advisory violation(s) over %d resources\n",
-			p.Stack, len(result.Mandatory()), len(result.Advisory()), len(p.Resources))
+		mode := ""
+		if p.FirstPreview {
+			mode = " (first preview)"
+		}
+		fmt.Fprintf(w, "compliance gate %s%s: %d mandatory and %d advisory violation(s) over %d resources; %d check(s) deferred until their values are known\n",
+			p.Stack, mode, len(result.Mandatory()), len(result.Advisory()), len(p.Resources), len(result.Deferred()))
 	}
 	return failed
 }

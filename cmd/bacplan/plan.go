@@ -18,6 +18,9 @@ type Plan struct {
 	Stack     string
 	Config    stacks.Config
 	Resources []mockengine.Resource
+	// FirstPreview marks the plan of a new stack's first preview: outputs
+	// of resources not yet created are unknown (mockengine.PreviewStack).
+	FirstPreview bool
 }
 
 // errConfig marks invalid configuration (exit code 2).
@@ -84,9 +87,10 @@ func loadStacks(dir string, names []string) (string, map[string]stackfile.File, 
 	return project, files, selected, notes, nil
 }
 
-// planStacks runs the real program for each stack with the mock engine.
-// The notes name secrets the stack files leave to `pulumi config set --secret`.
-func planStacks(dir string, names []string) ([]Plan, []string, error) {
+// planStacks runs the real program for each stack with the mock engine, as
+// the first preview of a new stack when firstPreview is set. The notes name
+// secrets the stack files leave to `pulumi config set --secret`.
+func planStacks(dir string, names []string, firstPreview bool) ([]Plan, []string, error) {
 	project, files, configs, notes, err := loadStacks(dir, names)
 	if err != nil {
 		return nil, nil, err
@@ -99,11 +103,15 @@ func planStacks(dir string, names []string) ([]Plan, []string, error) {
 	var plans []Plan
 	for _, name := range order {
 		cfg := configs[name]
-		m, err := mockengine.RunStack(stacks.Program, project, cfg.Region, files[name])
+		run := mockengine.RunStack
+		if firstPreview {
+			run = mockengine.PreviewStack
+		}
+		m, err := run(stacks.Program, project, cfg.Region, files[name])
 		if err != nil {
 			return nil, nil, fmt.Errorf("stack %s: %w", name, err)
 		}
-		plans = append(plans, Plan{Stack: name, Config: cfg, Resources: m.Resources()})
+		plans = append(plans, Plan{Stack: name, Config: cfg, Resources: m.Resources(), FirstPreview: firstPreview})
 	}
 	return plans, notes, nil
 }

@@ -13,11 +13,14 @@ import (
 	"time"
 
 	"github.com/bac-platform/infra/policies/rules"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 )
 
-// Report is the compliance report of one stack's plan.
+// Report is the compliance report of one stack: of its plan, or of its
+// deployed state (a `pulumi stack export`).
 type Report struct {
 	Stack       string            `json:"stack"`
+	Source      string            `json:"source"`
 	GeneratedAt string            `json:"generatedAt"`
 	Score       float64           `json:"complianceScore"`
 	Frameworks  []FrameworkReport `json:"frameworks"`
@@ -41,18 +44,76 @@ type ControlReport struct {
 	Status   string   `json:"status"`
 	Rules    []string `json:"rules"`
 	Evidence []string `json:"evidence"`
+	// EnforcedAt is where the control's rules are enforced (see enforcedAt).
+	EnforcedAt []string `json:"enforcedAt"`
 }
 
 // RuleReport is one rule's outcome.
 type RuleReport struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description"`
-	Enforcement string          `json:"enforcement"`
-	Status      string          `json:"status"`
-	Controls    rules.Controls  `json:"controls"`
-	Remediation string          `json:"remediation"`
-	Evidence    []string        `json:"evidence"`
-	Violations  []ViolationJSON `json:"violations"`
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	Enforcement string         `json:"enforcement"`
+	Status      string         `json:"status"`
+	Controls    rules.Controls `json:"controls"`
+	Remediation string         `json:"remediation"`
+	// EnforcedAt is where the rule is enforced (see enforcedAt).
+	EnforcedAt string          `json:"enforcedAt"`
+	Evidence   []string        `json:"evidence"`
+	Violations []ViolationJSON `json:"violations"`
+}
+
+// Where a rule is enforced.
+const (
+	atPlan          = "plan-time gate"
+	atPlanAdmission = "plan-time gate + admission"
+	atAdmissionWarn = "plan-time gate + admission warnings"
+	reportedOnly    = "reported"
+	manualOnly      = "manual"
+	notEnforced     = "not enforced"
+)
+
+// admissionActions maps each rule an admission policy of the stack mirrors
+// to whether its binding denies: the bindings in resources name their
+// policy, and each policy is named after its rule (components/admission).
+func admissionActions(resources []rules.Resource) map[string]bool {
+	denies := map[string]bool{}
+	for _, r := range resources {
+		if r.Type != "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding" {
+			continue
+		}
+		name, _ := r.Get("spec.policyName").(string)
+		actions, _ := r.Get("spec.validationActions").([]any)
+		deny := false
+		for _, a := range actions {
+			deny = deny || a == "Deny"
+		}
+		denies[name] = denies[name] || deny
+	}
+	return denies
+}
+
+// enforcedAt says where a rule is enforced: a mandatory rule blocks plans
+// (the plan-time gate) and, when the stack binds an admission policy of the
+// same name, pods in the cluster (denied, or only warned about and
+// audited); an advisory rule is only reported; a manual one needs evidence
+// from outside the code.
+func enforcedAt(o rules.Outcome, admission map[string]bool) string {
+	switch {
+	case o.Rule.Manual:
+		return manualOnly
+	case o.Level == policyx.EnforcementLevelDisabled:
+		return notEnforced
+	case o.Level == policyx.EnforcementLevelAdvisory:
+		return reportedOnly
+	}
+	deny, bound := admission[o.Rule.Name]
+	switch {
+	case bound && deny:
+		return atPlanAdmission
+	case bound:
+		return atAdmissionWarn
+	}
+	return atPlan
 }
 
 // ViolationJSON is one violation in the report.
@@ -65,19 +126,22 @@ type ViolationJSON struct {
 // when any rule evidencing it fails, passes when its rules examined resources
 // and none failed, and is manual when only evidence from outside the code
 // (access reviews) can prove it. Scores count passed and failed controls.
-func buildReport(stack string, result rules.Result, now time.Time) Report {
-	rep := Report{Stack: stack, GeneratedAt: now.UTC().Format(time.RFC3339)}
+func buildReport(stack, source string, resources []rules.Resource, result rules.Result, now time.Time) Report {
+	rep := Report{Stack: stack, Source: source, GeneratedAt: now.UTC().Format(time.RFC3339)}
+	admission := admissionActions(resources)
 	passedRules, failedRules := 0, 0
 	type acc struct {
 		statuses []string
 		rules    []string
 		evidence map[string]bool
+		enforced map[string]bool
 	}
 	byFramework := map[string]map[string]*acc{}
 	for _, o := range result.Outcomes {
 		status := o.Status()
 		rr := RuleReport{Name: o.Rule.Name, Description: o.Rule.Description, Enforcement: rules.LevelName(o.Level),
-			Status: status, Controls: o.Rule.Controls, Remediation: o.Rule.Remediation, Evidence: append([]string{}, o.Evidence...), Violations: []ViolationJSON{}}
+			Status: status, Controls: o.Rule.Controls, Remediation: o.Rule.Remediation, EnforcedAt: enforcedAt(o, admission),
+			Evidence: append([]string{}, o.Evidence...), Violations: []ViolationJSON{}}
 		for _, v := range o.Violations {
 			rr.Violations = append(rr.Violations, ViolationJSON{URN: v.URN, Message: v.Message})
 		}
@@ -95,11 +159,12 @@ func buildReport(stack string, result rules.Result, now time.Time) Report {
 			for _, id := range ids {
 				a := byFramework[framework][id]
 				if a == nil {
-					a = &acc{evidence: map[string]bool{}}
+					a = &acc{evidence: map[string]bool{}, enforced: map[string]bool{}}
 					byFramework[framework][id] = a
 				}
 				a.statuses = append(a.statuses, status)
 				a.rules = append(a.rules, o.Rule.Name)
+				a.enforced[rr.EnforcedAt] = true
 				for _, e := range o.Evidence {
 					a.evidence[e] = true
 				}
@@ -117,7 +182,7 @@ func buildReport(stack string, result rules.Result, now time.Time) Report {
 		sort.Strings(ids)
 		for _, id := range ids {
 			a := controls[id]
-			c := ControlReport{ID: id, Status: controlStatus(a.statuses), Rules: a.rules, Evidence: []string{}}
+			c := ControlReport{ID: id, Status: controlStatus(a.statuses), Rules: a.rules, Evidence: []string{}, EnforcedAt: sortedKeys(a.enforced)}
 			for e := range a.evidence {
 				c.Evidence = append(c.Evidence, e)
 			}
@@ -138,6 +203,15 @@ func buildReport(stack string, result rules.Result, now time.Time) Report {
 	return rep
 }
 
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // controlStatus combines the statuses of the rules evidencing a control.
 func controlStatus(statuses []string) string {
 	has := func(s string) bool {
@@ -151,6 +225,8 @@ func controlStatus(statuses []string) string {
 	switch {
 	case has("failed"):
 		return "failed"
+	case has("deferred"):
+		return "deferred"
 	case has("passed"):
 		return "passed"
 	case has("manual"):
@@ -170,20 +246,23 @@ func score(passed, failed int) float64 {
 // Markdown renders the report for people.
 func (r Report) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Compliance report: %s\n\nGenerated %s from the offline plan. Overall score: **%.1f%%** of automated checks passed.\n\n", r.Stack, r.GeneratedAt, r.Score)
+	fmt.Fprintf(&b, "# Compliance report: %s\n\nGenerated %s from %s. Overall score: **%.1f%%** of automated checks passed.\n\n", r.Stack, r.GeneratedAt, r.Source, r.Score)
+	b.WriteString("Where controls are enforced: the **plan-time gate** blocks a `pulumi preview`/`up` that violates a mandatory rule; " +
+		"**admission** means the cluster's ValidatingAdmissionPolicies also refuse such pods (or, with warnings, admit and audit them); " +
+		"**reported** rules never block; **manual** controls need evidence from outside the code.\n\n")
 	b.WriteString("| framework | score | passed | failed | manual |\n|---|---|---|---|---|\n")
 	for _, f := range r.Frameworks {
 		fmt.Fprintf(&b, "| %s | %.1f%% | %d | %d | %d |\n", f.Name, f.Score, f.Passed, f.Failed, f.Manual)
 	}
 	for _, f := range r.Frameworks {
-		fmt.Fprintf(&b, "\n## %s\n\n| control | status | rules | evidence |\n|---|---|---|---|\n", f.Name)
+		fmt.Fprintf(&b, "\n## %s\n\n| control | status | enforced at | rules | evidence |\n|---|---|---|---|---|\n", f.Name)
 		for _, c := range f.Controls {
-			fmt.Fprintf(&b, "| %s | %s | %s | %d resource(s) |\n", c.ID, c.Status, strings.Join(c.Rules, ", "), len(c.Evidence))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %d resource(s) |\n", c.ID, c.Status, strings.Join(c.EnforcedAt, "; "), strings.Join(c.Rules, ", "), len(c.Evidence))
 		}
 	}
 	b.WriteString("\n## Rules\n")
 	for _, rr := range r.Rules {
-		fmt.Fprintf(&b, "\n### %s: %s\n\n%s (%s). Evidence: %d resource(s).\n", rr.Name, rr.Status, rr.Description, rr.Enforcement, len(rr.Evidence))
+		fmt.Fprintf(&b, "\n### %s: %s\n\n%s (%s; enforced at: %s). Evidence: %d resource(s).\n", rr.Name, rr.Status, rr.Description, rr.Enforcement, rr.EnforcedAt, len(rr.Evidence))
 		if rr.Status == "manual" {
 			fmt.Fprintf(&b, "\nNeeds evidence from outside the code: %s\n", rr.Remediation)
 		}
@@ -222,10 +301,11 @@ func (r Report) Prometheus() string {
 	return b.String()
 }
 
-// writeReport evaluates the plan and writes the Markdown, JSON and
-// Prometheus files to dir, and pushes the metrics when pushURL is set.
-func writeReport(p Plan, levels rules.Levels, dir, pushURL string, stdout io.Writer) error {
-	rep := buildReport(p.Stack, rules.Evaluate(ruleResources(p), levels), time.Now())
+// writeReport evaluates a stack's resources (its plan, or its deployed
+// state, as source says) and writes the Markdown, JSON and Prometheus files
+// to dir, and pushes the metrics when pushURL is set.
+func writeReport(stack, source string, resources []rules.Resource, levels rules.Levels, dir, pushURL string, stdout io.Writer) error {
+	rep := buildReport(stack, source, resources, rules.Evaluate(resources, levels), time.Now())
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report directory: %w", err)
 	}
@@ -233,13 +313,13 @@ func writeReport(p Plan, levels rules.Levels, dir, pushURL string, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	base := filepath.Join(dir, "compliance-"+p.Stack)
+	base := filepath.Join(dir, "compliance-"+stack)
 	for ext, body := range map[string][]byte{".md": []byte(rep.Markdown()), ".json": js, ".prom": []byte(rep.Prometheus())} {
 		if err := os.WriteFile(base+ext, body, 0o644); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 	}
-	fmt.Fprintf(stdout, "compliance report for %s: score %.1f%%; wrote %s.md, .json, .prom\n", p.Stack, rep.Score, base)
+	fmt.Fprintf(stdout, "compliance report for %s (%s): score %.1f%%; wrote %s.md, .json, .prom\n", stack, source, rep.Score, base)
 	if pushURL != "" {
 		resp, err := http.Post(pushURL, "text/plain; version=0.0.4", bytes.NewBufferString(rep.Prometheus()))
 		if err != nil {

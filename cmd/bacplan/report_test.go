@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/bac-platform/infra/policies/rules"
+	"github.com/bac-platform/infra/stacks/mockengine"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 )
 
 func TestReportWritesMarkdownJSONAndMetricsAndPushes(t *testing.T) {
@@ -77,7 +79,7 @@ func TestReportWritesMarkdownJSONAndMetricsAndPushes(t *testing.T) {
 func TestReportScoresFailures(t *testing.T) {
 	bad := []rules.Resource{{URN: "urn:k", Type: "aws:kms/key:Key", Props: map[string]any{"enableKeyRotation": false,
 		"tags": map[string]any{"Environment": "p", "Cluster": "c", "ManagedBy": "pulumi"}}}}
-	rep := buildReport("s", rules.Evaluate(bad, nil), time.Unix(0, 0))
+	rep := buildReport("s", "test", bad, rules.Evaluate(bad, nil), time.Unix(0, 0))
 	var rotation RuleReport
 	for _, r := range rep.Rules {
 		if r.Name == "encryption-kms-rotation" {
@@ -102,5 +104,126 @@ func TestReportScoresFailures(t *testing.T) {
 	}
 	if !strings.Contains(rep.Prometheus(), `compliance_check_status{stack="s",check="encryption-kms-rotation"} 0`) {
 		t.Error("a failed check must be 0")
+	}
+}
+
+// exportOf serializes a plan as `pulumi stack export` writes a deployed
+// stack (version 3, every secret encrypted), with extra raw resources.
+func exportOf(t *testing.T, p Plan, extra ...map[string]any) string {
+	t.Helper()
+	var encrypt func(v any) any
+	encrypt = func(v any) any {
+		switch x := v.(type) {
+		case string:
+			if x == "[secret]" {
+				return map[string]any{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:abc"}
+			}
+		case map[string]any:
+			for k, e := range x {
+				x[k] = encrypt(e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = encrypt(e)
+			}
+		}
+		return v
+	}
+	var resources []any
+	for _, r := range p.Resources {
+		resources = append(resources, map[string]any{"urn": r.URN, "custom": r.Custom, "id": r.ID, "type": r.Type,
+			"inputs": encrypt(mockengine.PlainMap(r.Inputs)), "parent": r.Parent, "provider": r.Provider})
+	}
+	for _, e := range extra {
+		resources = append(resources, e)
+	}
+	raw, err := json.Marshal(map[string]any{"version": 3, "deployment": map[string]any{"manifest": map[string]any{}, "resources": resources}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// TestReportFromAStackExport: `bacplan report --state` reports on the
+// deployed state: compliant as planned; a key whose rotation was turned
+// off in the state fails; a resource pending deletion is not judged.
+func TestReportFromAStackExport(t *testing.T) {
+	prodResources(t)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	pending := map[string]any{"urn": "urn:pulumi:prod-us-east-1::bac::aws:kms/key:Key::old", "custom": true, "id": "k-old",
+		"type": "aws:kms/key:Key", "delete": true, "inputs": map[string]any{"enableKeyRotation": false}}
+	state := write("state.json", exportOf(t, prodPlan, pending))
+	out := filepath.Join(dir, "out")
+	code, stdout, errOut := runPlan(t, "report", "--stack", "prod-us-east-1", "--state", state, "--out", out)
+	if code != 0 || !strings.Contains(stdout, "(the deployed state in state.json): score 100.0%") {
+		t.Fatalf("exit %d, stdout %s, stderr %s", code, stdout, errOut)
+	}
+
+	drifted := strings.Replace(exportOf(t, prodPlan), `"enableKeyRotation":true`, `"enableKeyRotation":false`, 1)
+	if drifted == exportOf(t, prodPlan) {
+		t.Fatal("the export holds no KMS key with rotation")
+	}
+	code, _, errOut = runPlan(t, "report", "--stack", "prod-us-east-1", "--state", write("drifted.json", drifted), "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "compliance-prod-us-east-1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Rules {
+		if r.Name == "encryption-kms-rotation" && (r.Status != "failed" || len(r.Violations) != 1) {
+			t.Errorf("rotation turned off in the state: %+v", r)
+		}
+	}
+	if code, _, errOut := runPlan(t, "report", "--stack", "prod-us-east-1", "--state", write("bad.json", `{"version":2}`)); code != 2 || !strings.Contains(errOut, "deployment version 2") {
+		t.Errorf("a version 2 export: exit %d, %s", code, errOut)
+	}
+}
+
+// TestReportSaysWhereEachControlIsEnforced: mandatory workload rules that
+// the stack's admission policies mirror are enforced at plan time and at
+// admission (denied in production, warned about elsewhere), the others at
+// plan time; advisory rules are only reported, access reviews manual.
+func TestReportSaysWhereEachControlIsEnforced(t *testing.T) {
+	plans, _, err := planStacks("../..", []string{"prod-us-east-1", "staging-us-east-1"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := rules.Levels{"encryption-kms-rotation": policyx.EnforcementLevelAdvisory}
+	want := map[string]map[string]string{
+		"prod-us-east-1": {"privilege-no-root-or-privileged": "plan-time gate + admission", "supply-chain-pinned-images": "plan-time gate + admission",
+			"encryption-eks-secrets": "plan-time gate", "encryption-kms-rotation": "reported", "manual-access-reviews": "manual"},
+		"staging-us-east-1": {"privilege-no-root-or-privileged": "plan-time gate + admission warnings", "operability-requests-and-limits": "plan-time gate + admission warnings"},
+	}
+	for _, p := range plans {
+		rs := ruleResources(p)
+		rep := buildReport(p.Stack, "the offline plan", rs, rules.Evaluate(rs, levels), time.Unix(0, 0))
+		for _, r := range rep.Rules {
+			if w, ok := want[p.Stack][r.Name]; ok && r.EnforcedAt != w {
+				t.Errorf("%s: %s enforced at %q, want %q", p.Stack, r.Name, r.EnforcedAt, w)
+			}
+		}
+		for _, f := range rep.Frameworks {
+			for _, c := range f.Controls {
+				if len(c.EnforcedAt) == 0 {
+					t.Errorf("%s: %s %s says nothing about where it is enforced", p.Stack, f.Name, c.ID)
+				}
+			}
+		}
+		if !strings.Contains(rep.Markdown(), "| enforced at |") {
+			t.Error("the Markdown report lacks the enforced-at column")
+		}
 	}
 }

@@ -264,7 +264,10 @@ func helmValues(a Args) map[string]any {
 			"http": map[string]any{"enabled": false},
 			"tls":  map[string]any{"enabled": true, "servicePort": 8444, "containerPort": 8444},
 		},
-		"status": map[string]any{"http": map[string]any{"enabled": true, "containerPort": a.ReadinessProbe.Port}},
+		// Kong Manager is on and a NodePort Service by default (kong-3.2.0
+		// values.yaml `manager`): its GUI would listen on every node.
+		"manager": map[string]any{"enabled": false},
+		"status":  map[string]any{"http": map[string]any{"enabled": true, "containerPort": a.ReadinessProbe.Port}},
 		"containerSecurityContext": map[string]any{
 			"runAsNonRoot": true, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
 			"capabilities": map[string]any{"drop": []any{"ALL"}}, "seccompProfile": map[string]any{"type": "RuntimeDefault"},

@@ -45,9 +45,13 @@ func encryptionRules() []*Rule {
 			Check: func(r Resource) (bool, []string) {
 				switch r.Type {
 				case "aws:ec2/launchTemplate:LaunchTemplate":
+					mappings := list(r.Props, "blockDeviceMappings")
+					if len(mappings) == 0 {
+						return true, []string{"no block device mappings: the root volume is whatever the AMI and the account default make it, unencrypted unless EBS encryption by default is on"}
+					}
 					var problems []string
-					for i, m := range list(r.Props, "blockDeviceMappings") {
-						if _, hasEBS := Lookup(m, "ebs").(map[string]any); hasEBS && !isTrue(m, "ebs.encrypted") {
+					for i, m := range mappings {
+						if Lookup(m, "ebs") != nil && !isTrue(m, "ebs.encrypted") { // instance-store mappings have no ebs
 							problems = append(problems, "block device "+strconv.Itoa(i)+" ("+str(m, "deviceName")+") is not encrypted")
 						}
 					}

@@ -71,16 +71,16 @@ func gatewayRules() []*Rule {
 					if r.Type != "kubernetes:networking.k8s.io/v1:Ingress" {
 						continue
 					}
-					annotations, _ := Lookup(r.Props, "metadata.annotations").(map[string]any)
+					annotations := Lookup(r.Props, "metadata.annotations")
 					class := str(r.Props, "spec.ingressClassName")
 					if class == "" {
-						class, _ = annotations["kubernetes.io/ingress.class"].(string)
+						class = str(annotations, "kubernetes.io/ingress.class")
 					}
 					if class != "kong" {
 						continue
 					}
 					evidence = append(evidence, r.URN)
-					plugins, _ := annotations["konghq.com/plugins"].(string)
+					plugins := str(annotations, "konghq.com/plugins")
 					limited := false
 					for _, p := range strings.Split(plugins, ",") {
 						limited = limited || limiting[strings.TrimSpace(p)]

@@ -38,13 +38,14 @@ func identityRules() []*Rule {
 				}
 				return nil
 			}),
-		realmRule("identity-brute-force", "Realms lock out brute-force login attempts",
-			"configure securityDefenses.bruteForceDetection on the realm", authentication,
+		realmRule("identity-brute-force", "Realms lock out brute-force login attempts with at least the seed's settings",
+			"configure securityDefenses.bruteForceDetection: maxLoginFailures 30 or fewer, and permanentLockout or waits of at least 60 s per failure, 900 s at most and a 43200 s failure reset", authentication,
 			func(r Resource) []string {
-				if _, ok := Lookup(r.Props, "securityDefenses.bruteForceDetection").(map[string]any); !ok {
+				bf, ok := Lookup(r.Props, "securityDefenses.bruteForceDetection").(map[string]any)
+				if !ok {
 					return []string{"brute-force detection is off"}
 				}
-				return nil
+				return bruteForceProblems(bf)
 			}),
 		realmRule("identity-token-lifetime", "Access tokens live 5 minutes or less",
 			"set accessTokenLifespan to 5m or less", authentication,
@@ -94,4 +95,28 @@ func safeIndex(s []string, i int) string {
 		return s[i]
 	}
 	return ""
+}
+
+// bruteForceProblems checks brute-force detection against the seed's
+// settings (section 2.2): at most 30 failures before a lockout, a quick
+// login wait of at least 60 s, and unless the lockout is permanent, waits
+// that grow by at least 60 s up to at least 900 s and a failure count kept
+// for at least 12 hours (43200 s). Each must be set explicitly.
+func bruteForceProblems(bf map[string]any) []string {
+	var problems []string
+	atLeast := func(key string, least float64) {
+		if n, ok := number(bf, key); !ok || n < least {
+			problems = append(problems, fmt.Sprintf("bruteForceDetection.%s is %v, want at least %v", key, Lookup(bf, key), least))
+		}
+	}
+	if n, ok := number(bf, "maxLoginFailures"); !ok || n < 1 || n > 30 {
+		problems = append(problems, fmt.Sprintf("bruteForceDetection.maxLoginFailures is %v, want 1-30", Lookup(bf, "maxLoginFailures")))
+	}
+	atLeast("minimumQuickLoginWaitSeconds", 60)
+	if !isTrue(bf, "permanentLockout") {
+		atLeast("waitIncrementSeconds", 60)
+		atLeast("maxFailureWaitSeconds", 900)
+		atLeast("failureResetTimeSeconds", 43200)
+	}
+	return problems
 }

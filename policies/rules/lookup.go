@@ -9,16 +9,18 @@ import (
 // "scalingConfig.minSize", "taints[0].effect" or
 // "metadata.annotations.konghq.com/plugins" (keys may contain dots: the
 // longest run of path parts naming a key wins); nil when absent. Anything
-// below a masked secret ("[secret]") reads as the mask.
+// below a masked secret ("[secret]") reads as the mask, anything below an
+// Unknown as that Unknown (and the read is recorded, see Unknown).
 func Lookup(v any, path string) any {
 	if path == "" {
+		seen(v)
 		return v
 	}
 	return lookup(v, strings.Split(path, "."))
 }
 
 func lookup(cur any, parts []string) any {
-	if len(parts) == 0 || cur == "[secret]" {
+	if seen(cur) || len(parts) == 0 || cur == secretMask {
 		return cur
 	}
 	obj, ok := cur.(map[string]any)
@@ -36,6 +38,9 @@ func lookup(cur any, parts []string) any {
 			i, err := strconv.Atoi(strings.TrimSuffix(index, "]"))
 			if err != nil || !strings.HasSuffix(index, "]") {
 				continue
+			}
+			if seen(v) {
+				return v
 			}
 			list, ok := v.([]any)
 			if !ok || i < 0 || i >= len(list) {
@@ -62,8 +67,15 @@ func isTrue(v any, path string) bool {
 	return false
 }
 
-// list returns the list at path, or nil.
-func list(v any, path string) []any { l, _ := Lookup(v, path).([]any); return l }
+// list returns the list at path, or nil. Reading a list reads its
+// elements: an unknown element is recorded (see Unknown).
+func list(v any, path string) []any {
+	l, _ := Lookup(v, path).([]any)
+	for _, e := range l {
+		seen(e)
+	}
+	return l
+}
 
 // strings returns the strings of the list at path.
 func stringsAt(v any, path string) []string {

@@ -72,7 +72,7 @@ func operabilityRules() []*Rule {
 				}
 				var missing []string
 				for _, t := range RequiredTags {
-					if s, _ := tags[t].(string); s == "" {
+					if str(tags, t) == "" {
 						missing = append(missing, t)
 					}
 				}

@@ -2,11 +2,9 @@ package rules
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/blang/semver"
-	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 )
 
@@ -28,7 +26,10 @@ func Pack() (policyx.PolicyPack, error) {
 				Description:      rule.Description,
 				EnforcementLevel: rule.Enforcement,
 				ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
-					_, problems := rule.Check(FromAnalyzer(args.Resource))
+					_, problems, deferred := rule.check(FromAnalyzer(args.Resource))
+					if deferred {
+						return nil // judged when the engine knows the values
+					}
 					for _, p := range problems {
 						args.Manager.ReportViolation(rule.explain(p), "")
 					}
@@ -44,7 +45,10 @@ func Pack() (policyx.PolicyPack, error) {
 					for i, r := range args.Resources {
 						resources[i] = FromAnalyzer(r)
 					}
-					_, violations := rule.CheckStack(resources)
+					_, violations, deferred := rule.checkStack(resources)
+					if deferred {
+						return nil // judged when the engine knows the values
+					}
 					for _, v := range violations {
 						args.Manager.ReportViolation(rule.explain(v.Message), v.URN)
 					}
@@ -59,61 +63,4 @@ func Pack() (policyx.PolicyPack, error) {
 // explain adds the controls and the remediation to a violation message.
 func (r *Rule) explain(problem string) string {
 	return fmt.Sprintf("%s\ncontrols: %s\nremediation: %s", problem, r.Controls, r.Remediation)
-}
-
-// FromAnalyzer converts a resource as the Pulumi engine hands it to a policy.
-// Secrets are unwrapped (rules need the values; they never print them) and
-// unknown values read as nil.
-func FromAnalyzer(r policyx.AnalyzerResource) Resource {
-	return Resource{
-		URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent,
-		Props:         plainMap(r.Properties),
-		ProviderProps: providerProps(plainMap(r.Provider.Properties)),
-	}
-}
-
-// providerProps decodes provider inputs the engine keeps as JSON strings.
-func providerProps(m map[string]any) map[string]any {
-	for k, v := range m {
-		if s, ok := v.(string); ok && len(s) > 0 && (s[0] == '{' || s[0] == '[') {
-			var decoded any
-			if json.Unmarshal([]byte(s), &decoded) == nil {
-				m[k] = decoded
-			}
-		}
-	}
-	return m
-}
-
-func plainMap(m property.Map) map[string]any {
-	out := make(map[string]any, m.Len())
-	for k, v := range m.All {
-		out[k] = plainValue(v)
-	}
-	return out
-}
-
-func plainValue(v property.Value) any {
-	switch {
-	case v.IsNull(), v.IsComputed():
-		return nil
-	case v.IsBool():
-		return v.AsBool()
-	case v.IsNumber():
-		return v.AsNumber()
-	case v.IsString():
-		return v.AsString()
-	case v.IsArray():
-		arr := v.AsArray()
-		out := make([]any, 0, arr.Len())
-		for _, e := range arr.All {
-			out = append(out, plainValue(e))
-		}
-		return out
-	case v.IsMap():
-		return plainMap(v.AsMap())
-	case v.IsResourceReference():
-		return string(v.AsResourceReference().URN)
-	}
-	return nil
 }

@@ -8,8 +8,8 @@ func privilegeRules() []*Rule {
 			Name:        "privilege-no-root-or-privileged",
 			Description: "Containers run unprivileged and not as root, unless a documented exception says why",
 			Enforcement: mandatory,
-			Controls:    withCIS(leastPrivilege, "4.2.1", "4.2.6"),
-			Remediation: "drop privileged and runAsUser: 0, or annotate the workload with " + PrivilegedExceptionAnnotation + " and the reason",
+			Controls:    withCIS(leastPrivilege, "4.2.1", "4.2.5", "4.2.6"),
+			Remediation: "set runAsNonRoot: true (or runAsUser > 0) and allowPrivilegeEscalation: false, drop privileged, or annotate the workload with " + PrivilegedExceptionAnnotation + " and the reason",
 			Check: func(r Resource) (bool, []string) {
 				spec := podSpec(r)
 				if spec == nil {
@@ -19,20 +19,8 @@ func privilegeRules() []*Rule {
 					return true, nil
 				}
 				var problems []string
-				if n, ok := number(spec, "securityContext.runAsUser"); ok && n == 0 {
-					problems = append(problems, fmt.Sprintf("%s: the pod runs as root (runAsUser 0)", workloadName(r)))
-				}
 				for _, c := range containers(spec) {
-					name := str(c.spec, "name")
-					if isTrue(c.spec, "securityContext.privileged") {
-						problems = append(problems, fmt.Sprintf("%s: container %s is privileged", workloadName(r), name))
-					}
-					if isTrue(c.spec, "securityContext.allowPrivilegeEscalation") {
-						problems = append(problems, fmt.Sprintf("%s: container %s allows privilege escalation", workloadName(r), name))
-					}
-					if n, ok := number(c.spec, "securityContext.runAsUser"); ok && n == 0 {
-						problems = append(problems, fmt.Sprintf("%s: container %s runs as root (runAsUser 0)", workloadName(r), name))
-					}
+					problems = append(problems, containerPrivilege(workloadName(r), spec, c)...)
 				}
 				return true, problems
 			},
@@ -61,4 +49,42 @@ func privilegeRules() []*Rule {
 			},
 		},
 	}
+}
+
+// containerPrivilege explains how one container may gain privileges. A
+// container setting overrides the pod's (PodSecurityContext documents
+// runAsUser and runAsNonRoot as defaults for every container), and an unset
+// allowPrivilegeEscalation lets a process gain more privileges than its
+// parent (no_new_privs is only set when it is false), so it must be false
+// explicitly.
+func containerPrivilege(workload string, pod map[string]any, c container) []string {
+	name := str(c.spec, "name")
+	var problems []string
+	if isTrue(c.spec, "securityContext.privileged") {
+		problems = append(problems, fmt.Sprintf("%s: container %s is privileged", workload, name))
+	}
+	switch ape := Lookup(c.spec, "securityContext.allowPrivilegeEscalation"); {
+	case ape == true || ape == "true":
+		problems = append(problems, fmt.Sprintf("%s: container %s allows privilege escalation", workload, name))
+	case ape != false && ape != "false":
+		problems = append(problems, fmt.Sprintf("%s: container %s does not set allowPrivilegeEscalation: false (unset means allowed)", workload, name))
+	}
+	user, hasUser := number(c.spec, "securityContext.runAsUser")
+	from := ""
+	if !hasUser {
+		user, hasUser = number(pod, "securityContext.runAsUser")
+		from = " from the pod"
+	}
+	nonRoot := Lookup(c.spec, "securityContext.runAsNonRoot")
+	if nonRoot == nil {
+		nonRoot = Lookup(pod, "securityContext.runAsNonRoot")
+	}
+	switch {
+	case hasUser && user == 0:
+		problems = append(problems, fmt.Sprintf("%s: container %s runs as root (runAsUser 0%s)", workload, name, from))
+	case (hasUser && user > 0) || nonRoot == true || nonRoot == "true":
+	default:
+		problems = append(problems, fmt.Sprintf("%s: container %s may run as root: set runAsNonRoot: true or runAsUser > 0", workload, name))
+	}
+	return problems
 }

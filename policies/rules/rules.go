@@ -51,6 +51,10 @@ type Resource struct {
 	Props map[string]any
 	// ProviderProps are the inputs of the resource's provider (default tags).
 	ProviderProps map[string]any
+
+	// reads counts the unknown values rules read (see Unknown); set by the
+	// constructors NewResource, FromProperties and FromAnalyzer.
+	reads *readCount
 }
 
 // Get returns the property at a dotted path (see Lookup).
@@ -88,7 +92,7 @@ func All() []*Rule {
 	all := []*Rule{}
 	for _, family := range [][]*Rule{
 		encryptionRules(), meshRules(), privilegeRules(), loggingRules(), networkRules(),
-		gatewayRules(), identityRules(), vaultRules(), supplyChainRules(), operabilityRules(), manualRules(),
+		gatewayRules(), identityRules(), vaultRules(), supplyChainRules(), operabilityRules(), pinnedSettingRules(), manualRules(),
 	} {
 		all = append(all, family...)
 	}
@@ -138,9 +142,13 @@ type Outcome struct {
 	Level      policyx.EnforcementLevel
 	Evidence   []string
 	Violations []Violation
+	// Deferred are the verdicts that read a value the engine does not know
+	// yet (a preview): not violations; the rule judges the known values when
+	// the engine registers the resources (see Unknown).
+	Deferred []Violation
 }
 
-// Status is passed, failed, manual, not-applicable or disabled.
+// Status is passed, failed, deferred, manual, not-applicable or disabled.
 func (o Outcome) Status() string {
 	switch {
 	case o.Level == policyx.EnforcementLevelDisabled:
@@ -149,6 +157,8 @@ func (o Outcome) Status() string {
 		return "manual"
 	case len(o.Violations) > 0:
 		return "failed"
+	case len(o.Deferred) > 0:
+		return "deferred"
 	case len(o.Evidence) == 0:
 		return "not-applicable"
 	}
@@ -182,6 +192,41 @@ func (r Result) Advisory() []Violation {
 	return out
 }
 
+// Deferred returns the verdicts deferred because they read unknown values.
+func (r Result) Deferred() []Violation {
+	var out []Violation
+	for _, o := range r.Outcomes {
+		out = append(out, o.Deferred...)
+	}
+	return out
+}
+
+// check runs a resource rule on r and reports whether its verdict read an
+// unknown value (and is therefore deferred, see Unknown).
+func (rule *Rule) check(r Resource) (applies bool, problems []string, deferred bool) {
+	before := r.unknownReads()
+	applies, problems = rule.Check(r)
+	return applies, problems, len(problems) > 0 && r.unknownReads() > before
+}
+
+// checkStack runs a stack rule and reports whether its verdict read an
+// unknown value in any resource. A stack verdict combines resources (a
+// namespace's policies), so one unknown read defers all of its violations.
+func (rule *Rule) checkStack(rs []Resource) (evidence []string, violations []Violation, deferred bool) {
+	reads := func() (n int64) {
+		for _, r := range rs {
+			n += r.unknownReads()
+		}
+		return n
+	}
+	before := reads()
+	evidence, violations = rule.CheckStack(rs)
+	for i := range violations {
+		violations[i].Rule = rule
+	}
+	return evidence, violations, len(violations) > 0 && reads() > before
+}
+
 // Evaluate runs every rule over a stack's resources.
 func Evaluate(resources []Resource, levels Levels) Result {
 	var res Result
@@ -191,18 +236,26 @@ func Evaluate(resources []Resource, levels Levels) Result {
 			switch {
 			case rule.Check != nil:
 				for _, r := range resources {
-					applies, problems := rule.Check(r)
+					applies, problems, deferred := rule.check(r)
 					if applies {
 						o.Evidence = append(o.Evidence, r.URN)
 					}
 					for _, p := range problems {
-						o.Violations = append(o.Violations, Violation{Rule: rule, URN: r.URN, Message: p})
+						v := Violation{Rule: rule, URN: r.URN, Message: p}
+						if deferred {
+							o.Deferred = append(o.Deferred, v)
+						} else {
+							o.Violations = append(o.Violations, v)
+						}
 					}
 				}
 			case rule.CheckStack != nil:
-				o.Evidence, o.Violations = rule.CheckStack(resources)
-				for i := range o.Violations {
-					o.Violations[i].Rule = rule
+				evidence, violations, deferred := rule.checkStack(resources)
+				o.Evidence = evidence
+				if deferred {
+					o.Deferred = violations
+				} else {
+					o.Violations = violations
 				}
 			}
 		}

@@ -6,20 +6,41 @@ import (
 	"strings"
 )
 
-var exactVersion = regexp.MustCompile(`^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$`)
+var (
+	exactVersion = regexp.MustCompile(`^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$`)
+	// releaseTag is a release version tag: major.minor.patch with an
+	// optional suffix in the characters an image tag allows (1.2.3,
+	// v3.1.5, 4.12.0-1, 1.2.3-alpine). A tag is a name the registry lets its
+	// owner move; a release tag is one a publisher does not move by
+	// convention, unlike main, stable, 3 or 3.5, which follow new releases.
+	releaseTag = regexp.MustCompile(`^v?\d+\.\d+\.\d+([-._][0-9A-Za-z._-]+)?$`)
+	digest     = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
+)
 
 // unpinned explains why an image reference is not pinned, or returns "".
+//
+// A digest always pins. Digests are not required, in production either:
+// the stacks pin public images by release tag, and a digest is only as good
+// as the registry lookup that produced it, which this offline gate cannot
+// make; the admission policies and this rule refuse every moving tag.
 func unpinned(image string) string {
-	if strings.Contains(image, "@sha256:") {
+	if digest.MatchString(image) {
 		return ""
 	}
 	name := image[strings.LastIndex(image, "/")+1:]
 	_, tag, hasTag := strings.Cut(name, ":")
+	return unpinnedTag(tag, hasTag)
+}
+
+// unpinnedTag explains why a tag is not a release version, or returns "".
+func unpinnedTag(tag string, hasTag bool) string {
 	switch {
 	case !hasTag || tag == "":
 		return "has no tag"
 	case tag == "latest":
 		return "uses the moving latest tag"
+	case !releaseTag.MatchString(tag):
+		return fmt.Sprintf("uses the tag %q, which is not a release version (major.minor.patch)", tag)
 	}
 	return ""
 }
@@ -31,7 +52,7 @@ func supplyChainRules() []*Rule {
 	return []*Rule{
 		{
 			Name:        "supply-chain-pinned-images",
-			Description: "Every container image is pinned to a version tag or digest, never latest",
+			Description: "Every container image is pinned to a release version tag or a digest",
 			Enforcement: mandatory,
 			Controls:    changeIntegrity,
 			Remediation: "pin the image to a release tag or digest in the stack config",
@@ -54,8 +75,8 @@ func supplyChainRules() []*Rule {
 					if !ok {
 						continue
 					}
-					if tag, _ := img["tag"].(string); tag == "" || tag == "latest" {
-						problems = append(problems, fmt.Sprintf("release %s: %s.tag is %q", str(r.Props, "name"), p, tag))
+					if why := unpinnedTag(str(img, "tag"), true); why != "" {
+						problems = append(problems, fmt.Sprintf("release %s: %s.tag %s", str(r.Props, "name"), p, why))
 					}
 				}
 				return true, problems

@@ -45,6 +45,8 @@ type Resource struct {
 // Mocks implements pulumi.MockResourceMonitor and records registrations in order.
 type Mocks struct {
 	project, stack, region string
+	// preview answers as the first preview of a new stack (PreviewStack).
+	preview bool
 
 	mu        sync.Mutex
 	resources []Resource
@@ -95,10 +97,14 @@ func (m *Mocks) Find(typ, name string) (Resource, bool) {
 
 // NewResource answers a registration with realistic outputs and records it.
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	id, computed := Outputs(m.region, args.TypeToken, args.Name, args.Inputs, args.Custom)
 	state := args.Inputs.Copy()
-	for k, v := range computed {
-		state[k] = v
+	id := ""
+	if !m.preview {
+		var computed resource.PropertyMap
+		id, computed = Outputs(m.region, args.TypeToken, args.Name, args.Inputs, args.Custom)
+		for k, v := range computed {
+			state[k] = v
+		}
 	}
 	r := Resource{
 		URN:     m.URN(parentOf(args), args.TypeToken, args.Name),
