@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bac-platform/infra/components/addons"
 	"github.com/bac-platform/infra/components/cluster"
 	"github.com/bac-platform/infra/components/gateway"
 	"github.com/bac-platform/infra/components/gitops"
@@ -43,6 +44,7 @@ const (
 	KeyVault       = "vault"
 	KeyGitOps      = "gitops"
 	KeySecurity    = "security"
+	KeyAddons      = "addons"
 	// Secrets: set with `pulumi config set --secret`.
 	KeyOIDCClientSecret      = "oidcClientSecret"
 	KeyKongDBPassword        = "kongDbPassword"
@@ -62,7 +64,7 @@ const KubeconfigPath = Namespace + ":" + KeyCluster + ".kubeconfig"
 // Keys lists every key the program reads; others in the namespace are mistakes.
 func Keys() []string {
 	return append([]string{KeyEnvironment, KeyRegion, KeyDomain, KeyNetwork, KeyCluster, KeyTags, KeyServices,
-		KeyGateway, KeyMesh, KeyRealtime, KeyIdentity, KeyVault, KeyGitOps, KeySecurity}, SecretKeys()...)
+		KeyGateway, KeyMesh, KeyRealtime, KeyIdentity, KeyVault, KeyGitOps, KeySecurity, KeyAddons}, SecretKeys()...)
 }
 
 // Environments.
@@ -113,6 +115,9 @@ type Config struct {
 	Vault    vault.Args
 	GitOps   gitops.Args
 	Security security.Args
+	// Addons (bac:addons) are the cluster add-ons: autoscaling, metrics,
+	// GPU, load balancers, certificates, DNS and backups.
+	Addons addons.Args
 }
 
 // Defaults returns the configuration a stack gets when its file names only
@@ -131,8 +136,11 @@ func Defaults(environment, region string) Config {
 		gw.AWSLoadBalancer = false
 	}
 	domain := ""
+	clusterAddons := addons.DefaultArgs()
 	if environment == Local {
 		domain = LocalDomain
+		// A laptop cluster has no AWS identities, node groups or zone.
+		clusterAddons = addons.Off()
 	}
 	return Config{
 		Environment: environment,
@@ -149,6 +157,7 @@ func Defaults(environment, region string) Config {
 		Vault:       vault.DefaultArgs(),
 		GitOps:      gitops.DefaultArgs(),
 		Security:    security.DefaultArgs(),
+		Addons:      clusterAddons,
 	}
 }
 
@@ -213,6 +222,7 @@ func Decode(values map[string]string) (Config, validate.Problems) {
 		{KeyNetwork, &cfg.Network}, {KeyCluster, &cfg.Cluster}, {KeyTags, &cfg.Tags}, {KeyServices, &cfg.Services},
 		{KeyGateway, &cfg.Gateway}, {KeyMesh, &cfg.Mesh}, {KeyRealtime, &cfg.Realtime},
 		{KeyIdentity, &cfg.Identity}, {KeyVault, &cfg.Vault}, {KeyGitOps, &cfg.GitOps}, {KeySecurity, &cfg.Security},
+		{KeyAddons, &cfg.Addons},
 	} {
 		if raw, ok := values[key(part.key)]; ok {
 			ps.Extend(overlay(key(part.key), raw, part.dst))
@@ -269,6 +279,8 @@ func (c Config) Validate() validate.Problems {
 	ps.Extend(wired.Vault.Validate(Namespace + ":" + KeyVault))
 	ps.Extend(wired.GitOps.Validate(Namespace + ":" + KeyGitOps))
 	ps.Extend(wired.Security.Validate(Namespace + ":" + KeySecurity))
+	ps.Extend(wired.Addons.Validate(Namespace + ":" + KeyAddons))
+	ps.Extend(c.checkAddons())
 	ps.Extend(wired.Namespaces.Validate("namespaces derived from the components"))
 	ps.Extend(c.crossCheck())
 	if c.Environment != Local {

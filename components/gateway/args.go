@@ -60,6 +60,14 @@ type Args struct {
 	// DatabasePassword is the external database's password (external
 	// database only).
 	DatabasePassword pulumi.StringInput `json:"-"`
+	// ProxyAnnotations, when set, replace the awsLoadBalancer annotations
+	// of the proxy Service: the stack hands the Service to the AWS Load
+	// Balancer Controller with them.
+	ProxyAnnotations map[string]string `json:"-"`
+	// TLSSecret, when set, is the Secret holding the certificate for Host
+	// in each route's namespace; the routes' Ingresses serve it. Set by
+	// the stack when it issues the certificates.
+	TLSSecret string `json:"-"`
 }
 
 // Autoscaling is the proxy's horizontal pod autoscaler.

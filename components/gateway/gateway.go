@@ -142,10 +142,16 @@ func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		}
 		meta := kube.Metadata(strings.TrimSuffix(svc.ServiceName, "-service")+"-api-ingress", svc.Namespace, nil)
 		meta.Annotations = annotations
+		var tls networkingv1.IngressTLSArray
+		if args.TLSSecret != "" {
+			tls = networkingv1.IngressTLSArray{networkingv1.IngressTLSArgs{
+				Hosts: pulumi.ToStringArray([]string{args.Host}), SecretName: pulumi.String(args.TLSSecret)}}
+		}
 		if _, err := networkingv1.NewIngress(ctx, name+"-"+r.Service, &networkingv1.IngressArgs{
 			Metadata: meta,
 			Spec: networkingv1.IngressSpecArgs{
 				IngressClassName: pulumi.String(IngressClass),
+				Tls:              tls,
 				Rules: networkingv1.IngressRuleArray{networkingv1.IngressRuleArgs{
 					Host: pulumi.String(args.Host),
 					Http: networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{
@@ -249,7 +255,12 @@ func helmValues(a Args) map[string]any {
 			"initialDelaySeconds": p.InitialDelaySeconds, "periodSeconds": p.PeriodSeconds}
 	}
 	proxyAnnotations := map[string]any{}
-	if a.AWSLoadBalancer {
+	switch {
+	case len(a.ProxyAnnotations) > 0:
+		for k, v := range a.ProxyAnnotations {
+			proxyAnnotations[k] = v
+		}
+	case a.AWSLoadBalancer:
 		proxyAnnotations["service.beta.kubernetes.io/aws-load-balancer-type"] = "nlb"
 		proxyAnnotations["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] = "true"
 	}

@@ -53,6 +53,10 @@ type Args struct {
 	// (Kong's ingress class); the seed's nginx class and letsencrypt issuer
 	// do not exist in the cluster.
 	Hostname string `json:"-"`
+	// TLSSecret, when set, is the Secret (in Namespace) holding the
+	// certificate for Hostname that the UI's Ingress serves; set by the
+	// stack when it issues one.
+	TLSSecret string `json:"-"`
 	// Services get one Application each, in the services project.
 	Services []services.Service `json:"-"`
 	// Istio is what the istio-system Application installs when GitOps owns
@@ -340,6 +344,10 @@ func helmValues(a Args) map[string]any {
 					"konghq.com/https-redirect-status-code": "308",
 				},
 				"hostname": a.Hostname,
+				// extraTls names the Secret (argo-cd 8.5.0
+				// templates/argocd-server/ingress.yaml); tls: true would
+				// fix it to argocd-server-tls.
+				"extraTls": extraTLS(a),
 			},
 			"service": map[string]any{"annotations": map[string]any{"konghq.com/protocol": "https"}},
 		},
@@ -358,4 +366,13 @@ func helmValues(a Args) map[string]any {
 			"cm": map[string]any{"resource.customizations.health.argoproj.io_Application": applicationHealth},
 		},
 	}
+}
+
+// extraTLS is the UI Ingress's TLS section: the stack's certificate for the
+// host, or none.
+func extraTLS(a Args) []any {
+	if a.TLSSecret == "" {
+		return []any{}
+	}
+	return []any{map[string]any{"hosts": []any{a.Hostname}, "secretName": a.TLSSecret}}
 }

@@ -88,7 +88,7 @@ func All() []*Rule {
 	all := []*Rule{}
 	for _, family := range [][]*Rule{
 		encryptionRules(), meshRules(), privilegeRules(), loggingRules(), networkRules(),
-		gatewayRules(), identityRules(), vaultRules(), supplyChainRules(), operabilityRules(), manualRules(),
+		gatewayRules(), identityRules(), vaultRules(), supplyChainRules(), operabilityRules(), addonRules(), manualRules(),
 	} {
 		all = append(all, family...)
 	}
