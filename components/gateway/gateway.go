@@ -310,9 +310,27 @@ func helmValues(a Args) map[string]any {
 			"tls":  map[string]any{"enabled": true, "servicePort": 8444, "containerPort": 8444},
 		},
 		"status": map[string]any{"http": map[string]any{"enabled": true, "containerPort": a.ReadinessProbe.Port}},
+		// The proxy runs at least autoscaling.minReplicas pods: drains
+		// take one at a time, and replicas spread over zones and nodes
+		// (kong-3.2.0 values.yaml podDisruptionBudget and
+		// topologySpreadConstraints; kong.selectorLabels in _helpers.tpl).
+		"podDisruptionBudget":       map[string]any{"enabled": true, "maxUnavailable": 1},
+		"topologySpreadConstraints": kongSpread(),
 		"containerSecurityContext": map[string]any{
 			"runAsNonRoot": true, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
 			"capabilities": map[string]any{"drop": []any{"ALL"}}, "seccompProfile": map[string]any{"type": "RuntimeDefault"},
 		},
 	}
+}
+
+// kongSpread spreads the proxy's pods (the chart's selector labels for
+// release kong) across zones, then nodes, preferring balance.
+func kongSpread() []any {
+	labels := map[string]any{"app.kubernetes.io/name": "kong", "app.kubernetes.io/component": "app", "app.kubernetes.io/instance": "kong"}
+	var out []any
+	for _, key := range []string{kube.TopologyZone, kube.TopologyHost} {
+		out = append(out, map[string]any{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
+			"labelSelector": map[string]any{"matchLabels": labels}})
+	}
+	return out
 }
