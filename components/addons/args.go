@@ -255,10 +255,11 @@ func DefaultArgs() Args {
 		},
 		Backups: Backups{
 			Enabled: true,
-			// velero chart 11.4.0 (Velero 1.17.1) with the AWS plugin v1.13.1,
-			// the pair the chart's values name.
+			// velero chart 11.4.0 (Velero 1.17.1) with the AWS plugin v1.13.2,
+			// the plugin line built against Velero v1.17 (its go.mod at
+			// v1.13.2; v1.14 targets Velero 1.18).
 			Chart:          kube.Chart{Repository: "https://vmware-tanzu.github.io/helm-charts", Name: "velero", Version: "11.4.0"},
-			Plugin:         kube.Image{Repository: "velero/velero-plugin-for-aws", Tag: "v1.13.1"},
+			Plugin:         kube.Image{Repository: "velero/velero-plugin-for-aws", Tag: "v1.13.2"},
 			Resources:      resources("500m", "256Mi", "1", "1Gi"),
 			Schedule:       "0 3 * * *",
 			TTLHours:       720,

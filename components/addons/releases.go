@@ -362,7 +362,15 @@ func veleroValues(a Args) map[string]any {
 			"volumeMounts": []any{map[string]any{"mountPath": "/target", "name": "plugins"}},
 			"resources":    resources("50m", "64Mi", "200m", "128Mi").Values(),
 		}},
-		"credentials":      map[string]any{"useSecret": false},
+		"credentials": map[string]any{"useSecret": false},
+		// The chart's CRD upgrade job copies a shell and kubectl out of
+		// docker.io/bitnamilegacy/kubectl:<cluster version>
+		// (templates/upgrade-crds at velero-11.4.0), a frozen repository
+		// with no tag for this cluster's Kubernetes version: a failing hook
+		// would roll the whole release back. Helm installs the chart's
+		// crds/ instead; a chart upgrade that changes them applies them
+		// by hand (velero install --crds-only --dry-run -o yaml).
+		"upgradeCRDs":      false,
 		"serviceAccount":   map[string]any{"server": map[string]any{"create": true, "name": veleroSA}},
 		"snapshotsEnabled": bk.Snapshots,
 		"deployNodeAgent":  false,
