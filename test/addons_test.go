@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -60,17 +61,17 @@ func TestAddonsOnEveryAWSStack(t *testing.T) {
 			// Every public Ingress serves a certificate issued into its namespace.
 			issued := map[string]string{} // namespace/secret -> host
 			for _, c := range m.ByType("kubernetes:cert-manager.io/v1:Certificate") {
-				issued[c.Input("metadata.namespace").(string)+"/"+c.Input("spec.secretName").(string)] = c.Input("spec.dnsNames[0]").(string)
+				issued[fmt.Sprint(c.Input("metadata.namespace"), "/", c.Input("spec.secretName"))] = fmt.Sprint(c.Input("spec.dnsNames[0]"))
 			}
 			ingresses := m.ByType("kubernetes:networking.k8s.io/v1:Ingress")
 			for _, ing := range ingresses {
-				key := ing.Input("metadata.namespace").(string) + "/" + ing.Input("spec.tls[0].secretName").(string)
+				key := fmt.Sprint(ing.Input("metadata.namespace"), "/", ing.Input("spec.tls[0].secretName"))
 				if host := ing.Input("spec.rules[0].host"); issued[key] != host {
 					t.Errorf("ingress %s serves %s for %v; issued there: %v", ing.Name, key, host, issued)
 				}
 			}
 			argocd := find(t, m, "kubernetes:helm.sh/v3:Release", "gitops-argocd")
-			if key := "argocd/" + argocd.Input("values.server.ingress.extraTls[0].secretName").(string); issued[key] != "argocd."+cfg.Domain {
+			if key := fmt.Sprint("argocd/", argocd.Input("values.server.ingress.extraTls[0].secretName")); issued[key] != "argocd."+cfg.Domain {
 				t.Errorf("argo cd serves %s; issued: %v", key, issued)
 			}
 			if len(issued) != len(ingresses)+1 {
