@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bac-platform/infra/components/addons"
 	"github.com/bac-platform/infra/components/admission"
 	"github.com/bac-platform/infra/components/cluster"
 	"github.com/bac-platform/infra/components/gateway"
@@ -45,6 +46,7 @@ const (
 	KeyGitOps      = "gitops"
 	KeySecurity    = "security"
 	KeyAdmission   = "admission"
+	KeyAddons      = "addons"
 	// Secrets: set with `pulumi config set --secret`.
 	KeyOIDCClientSecret      = "oidcClientSecret"
 	KeyKongDBPassword        = "kongDbPassword"
@@ -64,7 +66,7 @@ const KubeconfigPath = Namespace + ":" + KeyCluster + ".kubeconfig"
 // Keys lists every key the program reads; others in the namespace are mistakes.
 func Keys() []string {
 	return append([]string{KeyEnvironment, KeyRegion, KeyDomain, KeyNetwork, KeyCluster, KeyTags, KeyServices,
-		KeyGateway, KeyMesh, KeyRealtime, KeyIdentity, KeyVault, KeyGitOps, KeySecurity, KeyAdmission}, SecretKeys()...)
+		KeyGateway, KeyMesh, KeyRealtime, KeyIdentity, KeyVault, KeyGitOps, KeySecurity, KeyAdmission, KeyAddons}, SecretKeys()...)
 }
 
 // Environments.
@@ -117,6 +119,9 @@ type Config struct {
 	Security security.Args
 	// Admission (bac:admission) enforces the gate's workload rules in the cluster.
 	Admission admission.Args
+	// Addons (bac:addons) are the cluster add-ons: autoscaling, metrics,
+	// GPU, load balancers, certificates, DNS and backups.
+	Addons addons.Args
 }
 
 // Defaults returns the configuration a stack gets when its file names only
@@ -135,8 +140,11 @@ func Defaults(environment, region string) Config {
 		gw.AWSLoadBalancer = false
 	}
 	domain := ""
+	clusterAddons := addons.DefaultArgs()
 	if environment == Local {
 		domain = LocalDomain
+		// A laptop cluster has no AWS identities, node groups or zone.
+		clusterAddons = addons.Off()
 	}
 	return Config{
 		Environment: environment,
@@ -154,6 +162,7 @@ func Defaults(environment, region string) Config {
 		GitOps:      gitops.DefaultArgs(),
 		Security:    security.DefaultArgs(),
 		Admission:   admission.DefaultArgs(environment == Production),
+		Addons:      clusterAddons,
 	}
 }
 
@@ -219,6 +228,7 @@ func Decode(values map[string]string) (Config, validate.Problems) {
 		{KeyGateway, &cfg.Gateway}, {KeyMesh, &cfg.Mesh}, {KeyRealtime, &cfg.Realtime},
 		{KeyIdentity, &cfg.Identity}, {KeyVault, &cfg.Vault}, {KeyGitOps, &cfg.GitOps}, {KeySecurity, &cfg.Security},
 		{KeyAdmission, &cfg.Admission},
+		{KeyAddons, &cfg.Addons},
 	} {
 		if raw, ok := values[key(part.key)]; ok {
 			ps.Extend(overlay(key(part.key), raw, part.dst))
@@ -276,6 +286,8 @@ func (c Config) Validate() validate.Problems {
 	ps.Extend(wired.GitOps.Validate(Namespace + ":" + KeyGitOps))
 	ps.Extend(wired.Security.Validate(Namespace + ":" + KeySecurity))
 	ps.Extend(wired.Admission.Validate(Namespace + ":" + KeyAdmission))
+	ps.Extend(wired.Addons.Validate(Namespace + ":" + KeyAddons))
+	ps.Extend(c.checkAddons())
 	ps.Extend(wired.Namespaces.Validate("namespaces derived from the components"))
 	ps.Extend(c.crossCheck())
 	if c.Environment != Local {

@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 
+	"github.com/bac-platform/infra/components/addons"
 	"github.com/bac-platform/infra/components/admission"
 	"github.com/bac-platform/infra/components/cluster"
 	"github.com/bac-platform/infra/components/gateway"
@@ -25,6 +26,7 @@ import (
 // existing cluster.
 type Platform struct {
 	Config     Config
+	AWS        *aws.Provider
 	Network    *network.Network
 	Cluster    *cluster.Cluster
 	Kubernetes *kubernetes.Provider
@@ -37,6 +39,7 @@ type Platform struct {
 	GitOps     *gitops.GitOps
 	Security   *security.Security
 	Admission  *admission.Admission
+	Addons     *addons.Addons
 }
 
 // Program is the Pulumi program of every stack: it reads and validates the
@@ -111,6 +114,7 @@ func (p *Platform) deployAWS(ctx *pulumi.Context) error {
 	if err != nil {
 		return fmt.Errorf("aws provider: %w", err)
 	}
+	p.AWS = awsProvider
 	inRegion := pulumi.Providers(awsProvider)
 
 	netArgs := cfg.Network
@@ -120,7 +124,8 @@ func (p *Platform) deployAWS(ctx *pulumi.Context) error {
 		return fmt.Errorf("network: %w", err)
 	}
 
-	clusterArgs := cfg.Cluster
+	// The wired pools: autoscaled when the autoscaler owns their size.
+	clusterArgs := cfg.wire().Cluster
 	clusterArgs.VpcID = p.Network.VpcID
 	clusterArgs.PrivateSubnetIDs = p.Network.PrivateSubnetIDs
 	clusterArgs.PublicSubnetIDs = p.Network.PublicSubnetIDs
@@ -152,6 +157,27 @@ func (p *Platform) deployPlatform(ctx *pulumi.Context, secrets Secrets) error {
 	}
 	afterNamespaces := pulumi.DependsOn(ready)
 
+	// The add-ons come first: the gateway's proxy Service waits for the
+	// load balancer controller, and the Ingresses' certificates for
+	// cert-manager.
+	var gatewayDeps []pulumi.Resource
+	if addonsEnabled(args.Addons) {
+		providers := []pulumi.ProviderResource{p.Kubernetes}
+		if p.AWS != nil {
+			providers = append(providers, p.AWS)
+		}
+		if p.Cluster != nil {
+			args.Addons.ClusterName = p.Cluster.Name
+			args.Addons.VpcID = p.Network.VpcID
+		}
+		if p.Addons, err = addons.NewAddons(ctx, "addons", args.Addons, pulumi.Providers(providers...), afterNamespaces); err != nil {
+			return fmt.Errorf("addons: %w", err)
+		}
+		if p.Addons.LoadBalancerController != nil {
+			gatewayDeps = append(gatewayDeps, p.Addons.LoadBalancerController)
+		}
+	}
+
 	if args.Mesh.Enabled {
 		if p.Mesh, err = mesh.NewMesh(ctx, "mesh", args.Mesh, onCluster, afterNamespaces); err != nil {
 			return fmt.Errorf("mesh: %w", err)
@@ -160,7 +186,8 @@ func (p *Platform) deployPlatform(ctx *pulumi.Context, secrets Secrets) error {
 	if args.Gateway.Enabled {
 		args.Gateway.OIDCClientSecret = secrets.OIDCClientSecret
 		args.Gateway.DatabasePassword = secrets.KongDBPassword
-		if p.Gateway, err = gateway.NewGateway(ctx, "gateway", args.Gateway, onCluster, afterNamespaces); err != nil {
+		if p.Gateway, err = gateway.NewGateway(ctx, "gateway", args.Gateway, onCluster,
+			pulumi.DependsOn(append(p.Namespaces.All(), gatewayDeps...))); err != nil {
 			return fmt.Errorf("gateway: %w", err)
 		}
 	}
@@ -252,5 +279,18 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 	outputs["secretsKeyArn"] = p.Cluster.SecretsKeyArn
 	outputs["nodePoolNames"] = pools
 	outputs["kubeconfig"] = pulumi.ToSecret(p.Cluster.Kubeconfig)
+	if p.Addons != nil && p.Config.Addons.ZoneNeeded() {
+		outputs["hostedZoneId"] = p.Addons.ZoneID
+		outputs["hostedZoneNameServers"] = p.Addons.NameServers
+	}
+	if p.Addons != nil && p.Config.Addons.Backups.Enabled {
+		outputs["backupBucket"] = p.Addons.BackupBucket
+	}
 	return outputs
+}
+
+// addonsEnabled reports whether any cluster add-on is on.
+func addonsEnabled(a addons.Args) bool {
+	return a.Autoscaler.Enabled || a.MetricsServer.Enabled || a.GPU.Enabled || a.LoadBalancer.Enabled ||
+		a.Certificates.Enabled || a.DNS.Enabled || a.Backups.Enabled
 }

@@ -38,7 +38,8 @@ type wiredConfig struct {
 //   - GitOps installs istiod with the mesh's values when the mesh does not;
 //   - Vault's mount paths default to the cluster's name, so stacks sharing
 //     one Vault never share a mount;
-//   - the namespaces to create are the enabled components' namespaces.
+//   - the namespaces to create are the enabled components' namespaces;
+//   - the add-ons' facts (wireAddons in addons.go).
 //
 // Secrets are not part of it: Deploy adds them from ReadSecrets.
 func (c Config) wire() wiredConfig {
@@ -98,6 +99,7 @@ func (c Config) wire() wiredConfig {
 	a.Vault.TransitPath = or(a.Vault.TransitPath, c.Cluster.Name+"/transit")
 	a.Vault.DatabasePath = or(a.Vault.DatabasePath, c.Cluster.Name+"/database")
 	a.Namespaces = c.namespaces()
+	a.wireAddons()
 	return a
 }
 
@@ -134,6 +136,9 @@ func (c Config) namespaces() namespaces.Args {
 	}
 	if c.Security.Enabled {
 		add(c.Security.Namespace, namespaces.TierPlatform, false)
+	}
+	for _, ns := range c.addonNamespaces() {
+		add(ns, namespaces.TierPlatform, false)
 	}
 	if c.Mesh.Enabled {
 		add(mesh.Namespace, namespaces.TierPlatform, false)

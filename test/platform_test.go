@@ -34,14 +34,20 @@ func TestPlatformLayerOnEveryStack(t *testing.T) {
 					}
 				}
 			}
+			// The AWS stacks add the add-ons: 8 releases and the
+			// cert-manager, external-dns and velero namespaces.
+			addonNamespaces, addonReleases := 3, 8
+			if name == "local" {
+				addonNamespaces, addonReleases = 0, 0
+			}
 			for typ, want := range map[string]int{
-				"kubernetes:core/v1:Namespace":                             15, // 6 platform, 5 services, 4 peers the policies name
-				"kubernetes:helm.sh/v3:Release":                            3,  // kong, istio-base, argocd (which installs istiod)
-				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 5,  // oidc only with an image that bundles it
-				"kubernetes:configuration.konghq.com/v1:KongIngress":       0,  // deprecated in KIC 3
-				"kubernetes:networking.istio.io/v1:DestinationRule":        1,  // the CRM's tenant affinity, in the mesh
-				"kubernetes:configuration.konghq.com/v1:KongConsumer":      1,  // the realm, trusted by the jwt plugin
-				"kubernetes:networking.k8s.io/v1:Ingress":                  4,  // the three routes and auth.<domain>
+				"kubernetes:core/v1:Namespace":                             15 + addonNamespaces, // 6 platform, 5 services, 4 peers the policies name
+				"kubernetes:helm.sh/v3:Release":                            3 + addonReleases,    // kong, istio-base, argocd (which installs istiod)
+				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 5,                    // oidc only with an image that bundles it
+				"kubernetes:configuration.konghq.com/v1:KongIngress":       0,                    // deprecated in KIC 3
+				"kubernetes:networking.istio.io/v1:DestinationRule":        1,                    // the CRM's tenant affinity, in the mesh
+				"kubernetes:configuration.konghq.com/v1:KongConsumer":      1,                    // the realm, trusted by the jwt plugin
+				"kubernetes:networking.k8s.io/v1:Ingress":                  4,                    // the three routes and auth.<domain>
 				"kubernetes:security.istio.io/v1:PeerAuthentication":       1,
 				"kubernetes:security.istio.io/v1:AuthorizationPolicy":      5,
 				"kubernetes:networking.k8s.io/v1:NetworkPolicy":            10,

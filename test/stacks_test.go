@@ -148,10 +148,10 @@ func TestEveryStackClusterControlPlane(t *testing.T) {
 			for _, a := range run.mocks.ByType("aws:eks/addon:Addon") {
 				addons = append(addons, a.Input("addonName").(string))
 			}
-			if strings.Join(addons, ",") == "" || len(addons) != 4 {
+			if strings.Join(addons, ",") == "" || len(addons) != 5 {
 				t.Errorf("add-ons = %v", addons)
 			}
-			for _, want := range []string{"coredns", "kube-proxy", "vpc-cni", "aws-ebs-csi-driver"} {
+			for _, want := range []string{"coredns", "kube-proxy", "vpc-cni", "aws-ebs-csi-driver", "eks-pod-identity-agent"} {
 				if !strings.Contains(","+strings.Join(addons, ",")+",", ","+want+",") {
 					t.Errorf("add-on %s missing from %v", want, addons)
 				}

@@ -73,6 +73,22 @@ func drop(typ string) func([]rules.Resource) []rules.Resource {
 	}
 }
 
+// dropNamed removes the resource of a type and name.
+func dropNamed(typ, name string) func([]rules.Resource) []rules.Resource {
+	return func(rs []rules.Resource) []rules.Resource {
+		var out []rules.Resource
+		for _, r := range rs {
+			if r.Type != typ || r.Name != name {
+				out = append(out, r)
+			}
+		}
+		if len(out) == len(rs) {
+			panic("no " + typ + " " + name)
+		}
+		return out
+	}
+}
+
 func TestEveryStackPassesTheGate(t *testing.T) {
 	plans, _, err := planStacks("../..", nil, false)
 	if err != nil {
@@ -266,6 +282,21 @@ func TestGateRejectsBadResourceVariants(t *testing.T) {
 			}
 			panic("no vpc-cni add-on")
 		}},
+		{"GPU pool without a device plugin", "gpu-device-plugin", dropNamed("kubernetes:helm.sh/v3:Release", "addons-nvidia-device-plugin")},
+		{"device plugin without the GPU toleration", "gpu-device-plugin",
+			mutate("kubernetes:helm.sh/v3:Release", "addons-nvidia-device-plugin", func(r *rules.Resource) { set(r.Props, "values.tolerations", []any{}) })},
+		{"backup bucket with S3-managed keys", "storage-bucket-kms-encrypted",
+			mutate("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "addons-backups", func(r *rules.Resource) {
+				r.Props["rules"] = []any{map[string]any{"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "AES256"}}}
+			})},
+		{"backup bucket versioning suspended", "storage-bucket-versioned-with-lifecycle",
+			mutate("aws:s3/bucketVersioningV2:BucketVersioningV2", "addons-backups", func(r *rules.Resource) {
+				set(r.Props, "versioningConfiguration.status", "Suspended")
+			})},
+		{"backup bucket without lifecycle", "storage-bucket-versioned-with-lifecycle",
+			drop("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")},
+		{"backup bucket open to public policies", "storage-bucket-public-access-blocked",
+			mutate("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "addons-backups", func(r *rules.Resource) { r.Props["blockPublicPolicy"] = false })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

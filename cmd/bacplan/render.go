@@ -27,6 +27,12 @@ var keyInputs = map[string][]string{
 		"authenticationMode", "enabledClusterLogTypes"},
 	"eks:index:ManagedNodeGroup":                {"nodeGroupName", "instanceTypes", "scalingConfig", "amiType", "labels", "taints"},
 	"kubernetes:storage.k8s.io/v1:StorageClass": {"provisioner", "parameters"},
+	// The add-ons: pinned charts, Pod Identity, the zone and the bucket.
+	"kubernetes:helm.sh/v3:Release":                         {"chart", "version", "namespace"},
+	"aws:eks/podIdentityAssociation:PodIdentityAssociation": {"namespace", "serviceAccount"},
+	"aws:route53/zone:Zone":                                 {"name"},
+	"aws:s3/bucketV2:BucketV2":                              {"bucket"},
+	"kubernetes:cert-manager.io/v1:Certificate":             {"spec"},
 }
 
 // renderText prints a plan as an indented tree of resources with their key

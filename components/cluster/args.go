@@ -119,8 +119,13 @@ const (
 // LogTypes are the control-plane log types shipped to CloudWatch: all five.
 var LogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
-// Addons are the EKS managed add-ons every cluster runs.
-var Addons = []string{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
+// Addons are the EKS managed add-ons every cluster runs. The EKS Pod
+// Identity agent hands the platform add-ons' Pod Identity associations
+// their credentials.
+var Addons = []string{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", PodIdentityAgent}
+
+// PodIdentityAgent is the EKS Pod Identity agent add-on.
+const PodIdentityAgent = "eks-pod-identity-agent"
 
 // DefaultNodePools returns the seed's four pools.
 func DefaultNodePools() map[string]NodePool {

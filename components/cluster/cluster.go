@@ -164,7 +164,8 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		groups = append(groups, group)
 		c.NodeGroupNames[key] = args.NodePools[key].NodeGroupName
 	}
-	late, err := b.addons(c.Name, map[string]*iam.Role{"coredns": nil, "aws-ebs-csi-driver": ebsRole}, groups)
+	// The Pod Identity agent is a DaemonSet: it runs once nodes join.
+	late, err := b.addons(c.Name, map[string]*iam.Role{"coredns": nil, "aws-ebs-csi-driver": ebsRole, PodIdentityAgent: nil}, groups)
 	if err != nil {
 		return nil, err
 	}

@@ -171,8 +171,8 @@ func TestAddonsAndIRSA(t *testing.T) {
 			t.Errorf("add-on %s inputs = %v", a.Name, mockengine.PlainMap(a.Inputs))
 		}
 	}
-	if len(addons) != 4 {
-		t.Fatalf("add-ons = %v, want coredns, kube-proxy, vpc-cni, aws-ebs-csi-driver", addons)
+	if len(addons) != 5 {
+		t.Fatalf("add-ons = %v, want coredns, kube-proxy, vpc-cni, aws-ebs-csi-driver, eks-pod-identity-agent", addons)
 	}
 	if addons["coredns"].Input("addonVersion") != "v1.11.4-eksbuild.2" || addons["kube-proxy"].Input("addonVersion") != nil {
 		t.Error("add-on versions: pinned ones must be passed, others left to EKS")
@@ -201,7 +201,7 @@ func TestAddonsAndIRSA(t *testing.T) {
 	}
 	// coredns and the EBS CSI driver need nodes to schedule on.
 	groups := m.ByType("eks:index:ManagedNodeGroup")
-	for _, addon := range []string{"coredns", "aws-ebs-csi-driver"} {
+	for _, addon := range []string{"coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent"} {
 		for _, g := range groups {
 			if !slices.Contains(addons[addon].DependsOn, g.URN) {
 				t.Errorf("%s does not wait for node group %s", addon, g.Name)

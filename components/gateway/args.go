@@ -68,6 +68,14 @@ type Args struct {
 	// Production refuses settings that fail open (a rate limit that stops
 	// counting when its store is down).
 	Production bool `json:"-"`
+	// ProxyAnnotations, when set, replace the awsLoadBalancer annotations
+	// of the proxy Service: the stack hands the Service to the AWS Load
+	// Balancer Controller with them.
+	ProxyAnnotations map[string]string `json:"-"`
+	// TLSSecret, when set, is the Secret holding the certificate for Host
+	// in each route's namespace; the routes' Ingresses serve it. Set by
+	// the stack when it issues the certificates.
+	TLSSecret string `json:"-"`
 }
 
 // Autoscaling is the proxy's horizontal pod autoscaler.

@@ -118,10 +118,16 @@ func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		svc := byName[r.Service]
 		meta := kube.Metadata(strings.TrimSuffix(svc.ServiceName, "-service")+"-api-ingress", svc.Namespace, nil)
 		meta.Annotations = pulumi.ToStringMap(IngressAnnotations(args, r))
+		var tls networkingv1.IngressTLSArray
+		if args.TLSSecret != "" {
+			tls = networkingv1.IngressTLSArray{networkingv1.IngressTLSArgs{
+				Hosts: pulumi.ToStringArray([]string{args.Host}), SecretName: pulumi.String(args.TLSSecret)}}
+		}
 		if _, err := networkingv1.NewIngress(ctx, name+"-"+r.Service, &networkingv1.IngressArgs{
 			Metadata: meta,
 			Spec: networkingv1.IngressSpecArgs{
 				IngressClassName: pulumi.String(IngressClass),
+				Tls:              tls,
 				Rules: networkingv1.IngressRuleArray{networkingv1.IngressRuleArgs{
 					Host: pulumi.String(args.Host),
 					Http: networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{
@@ -215,7 +221,12 @@ func helmValues(a Args) map[string]any {
 			"initialDelaySeconds": p.InitialDelaySeconds, "periodSeconds": p.PeriodSeconds}
 	}
 	proxyAnnotations := map[string]any{}
-	if a.AWSLoadBalancer {
+	switch {
+	case len(a.ProxyAnnotations) > 0:
+		for k, v := range a.ProxyAnnotations {
+			proxyAnnotations[k] = v
+		}
+	case a.AWSLoadBalancer:
 		proxyAnnotations["service.beta.kubernetes.io/aws-load-balancer-type"] = "nlb"
 		proxyAnnotations["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] = "true"
 	}
@@ -268,9 +279,27 @@ func helmValues(a Args) map[string]any {
 		// values.yaml `manager`): its GUI would listen on every node.
 		"manager": map[string]any{"enabled": false},
 		"status":  map[string]any{"http": map[string]any{"enabled": true, "containerPort": a.ReadinessProbe.Port}},
+		// The proxy runs at least autoscaling.minReplicas pods: drains
+		// take one at a time, and replicas spread over zones and nodes
+		// (kong-3.2.0 values.yaml podDisruptionBudget and
+		// topologySpreadConstraints; kong.selectorLabels in _helpers.tpl).
+		"podDisruptionBudget":       map[string]any{"enabled": true, "maxUnavailable": 1},
+		"topologySpreadConstraints": kongSpread(),
 		"containerSecurityContext": map[string]any{
 			"runAsNonRoot": true, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
 			"capabilities": map[string]any{"drop": []any{"ALL"}}, "seccompProfile": map[string]any{"type": "RuntimeDefault"},
 		},
 	}
+}
+
+// kongSpread spreads the proxy's pods (the chart's selector labels for
+// release kong) across zones, then nodes, preferring balance.
+func kongSpread() []any {
+	labels := map[string]any{"app.kubernetes.io/name": "kong", "app.kubernetes.io/component": "app", "app.kubernetes.io/instance": "kong"}
+	var out []any
+	for _, key := range []string{kube.TopologyZone, kube.TopologyHost} {
+		out = append(out, map[string]any{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
+			"labelSelector": map[string]any{"matchLabels": labels}})
+	}
+	return out
 }

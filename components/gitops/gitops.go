@@ -53,6 +53,10 @@ type Args struct {
 	// (Kong's ingress class); the seed's nginx class and letsencrypt issuer
 	// do not exist in the cluster.
 	Hostname string `json:"-"`
+	// TLSSecret, when set, is the Secret (in Namespace) holding the
+	// certificate for Hostname that the UI's Ingress serves; set by the
+	// stack when it issues one.
+	TLSSecret string `json:"-"`
 	// Services get one Application each, in the services project.
 	Services []services.Service `json:"-"`
 	// Istio is what the istio-system Application installs when GitOps owns
@@ -335,11 +339,15 @@ func declaredApplications(newObject objectFunc, args Args, platform, servicesPro
 // helmValues are the argo-cd chart values of the seed.
 func helmValues(a Args) map[string]any {
 	return map[string]any{
-		"global":     map[string]any{"image": map[string]any{"repository": a.Image.Repository, "tag": a.Image.Tag}},
-		"controller": map[string]any{"replicas": a.ControllerReplicas, "resources": a.ControllerResources.Values()},
+		// Replicas spread over zones (without a labelSelector the chart
+		// uses each component's own; argo-cd 8.5.0 deployment templates),
+		// and components with more than one replica get a PDB.
+		"global":     map[string]any{"image": map[string]any{"repository": a.Image.Repository, "tag": a.Image.Tag}, "topologySpreadConstraints": []any{map[string]any{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}}},
+		"controller": map[string]any{"replicas": a.ControllerReplicas, "resources": a.ControllerResources.Values(), "pdb": pdb(a.ControllerReplicas)},
 		"server": map[string]any{
 			"replicas":  a.ServerReplicas,
 			"resources": a.ServerResources.Values(),
+			"pdb":       pdb(a.ServerReplicas),
 			// The UI is served through the gateway: Kong's ingress class,
 			// https only (Kong answers plain http with a redirect), and
 			// argocd-server speaking https to Kong.
@@ -351,10 +359,14 @@ func helmValues(a Args) map[string]any {
 					"konghq.com/https-redirect-status-code": "308",
 				},
 				"hostname": a.Hostname,
+				// extraTls names the Secret (argo-cd 8.5.0
+				// templates/argocd-server/ingress.yaml); tls: true would
+				// fix it to argocd-server-tls.
+				"extraTls": extraTLS(a),
 			},
 			"service": map[string]any{"annotations": map[string]any{"konghq.com/protocol": "https"}},
 		},
-		"repoServer": map[string]any{"replicas": a.RepoServerReplicas, "resources": a.RepoServerResources.Values()},
+		"repoServer": map[string]any{"replicas": a.RepoServerReplicas, "resources": a.RepoServerResources.Values(), "pdb": pdb(a.RepoServerReplicas)},
 		// The chart's HA Redis lives under redis-ha; the plain redis is then off.
 		"redis-ha": map[string]any{"enabled": a.RedisHA},
 		"configs": map[string]any{
@@ -369,4 +381,22 @@ func helmValues(a Args) map[string]any {
 			"cm": map[string]any{"resource.customizations.health.argoproj.io_Application": applicationHealth},
 		},
 	}
+}
+
+// extraTLS is the UI Ingress's TLS section: the stack's certificate for the
+// host, or none.
+func extraTLS(a Args) []any {
+	if a.TLSSecret == "" {
+		return []any{}
+	}
+	return []any{map[string]any{"hosts": []any{a.Hostname}, "secretName": a.TLSSecret}}
+}
+
+// pdb is a component's PodDisruptionBudget values: one pod at a time may
+// go with more than one replica, none otherwise.
+func pdb(replicas int) map[string]any {
+	if replicas < 2 {
+		return map[string]any{"enabled": false}
+	}
+	return map[string]any{"enabled": true, "maxUnavailable": 1}
 }

@@ -43,6 +43,10 @@ type Args struct {
 	IngressClass string `json:"-"`
 	// RoutePlugins are the gateway plugins on that route (its rate limit).
 	RoutePlugins []string `json:"-"`
+	// TLSSecret, when set, is the Secret (in Namespace) holding the
+	// certificate for Hostname that the route serves; set by the stack when
+	// it issues one.
+	TLSSecret string `json:"-"`
 
 	// Credentials are set by the stack, never from the JSON form.
 	Credentials Credentials `json:"-"`

@@ -243,10 +243,16 @@ func route(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 	meta.Annotations = pulumi.StringMap{"konghq.com/protocols": pulumi.String("https"),
 		"konghq.com/https-redirect-status-code": pulumi.String("308"),
 		"konghq.com/plugins":                    pulumi.String(strings.Join(a.RoutePlugins, ","))}
+	var tls networkingv1.IngressTLSArray
+	if a.TLSSecret != "" {
+		tls = networkingv1.IngressTLSArray{networkingv1.IngressTLSArgs{
+			Hosts: pulumi.ToStringArray([]string{a.Hostname}), SecretName: pulumi.String(a.TLSSecret)}}
+	}
 	ing, err := networkingv1.NewIngress(ctx, name+"-route", &networkingv1.IngressArgs{
 		Metadata: meta,
 		Spec: networkingv1.IngressSpecArgs{
 			IngressClassName: pulumi.String(a.IngressClass),
+			Tls:              tls,
 			Rules: networkingv1.IngressRuleArray{networkingv1.IngressRuleArgs{
 				Host: pulumi.String(a.Hostname),
 				Http: networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{networkingv1.HTTPIngressPathArgs{

@@ -8,6 +8,7 @@ import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -65,10 +66,34 @@ type InitContainer struct {
 	Env     corev1.EnvVarArray
 }
 
-// Workload is the created Deployment and Service.
+// Workload is the created Deployment and Service, and with more than one
+// replica its PodDisruptionBudget.
 type Workload struct {
 	Deployment *appsv1.Deployment
 	Service    *corev1.Service
+	// Disruption keeps all but one replica up through voluntary
+	// disruptions (node drains, autoscaler scale-downs); nil with one replica.
+	Disruption *policyv1.PodDisruptionBudget
+}
+
+// TopologyZone and TopologyHost are the well-known node labels replicas
+// spread over.
+const (
+	TopologyZone = "topology.kubernetes.io/zone"
+	TopologyHost = "kubernetes.io/hostname"
+)
+
+// Spread spreads the pods matching labels across zones, then nodes. Skew is
+// preferred, not required: a zone outage must never block rescheduling.
+func Spread(labels pulumi.StringMap) corev1.TopologySpreadConstraintArray {
+	var out corev1.TopologySpreadConstraintArray
+	for _, key := range []string{TopologyZone, TopologyHost} {
+		out = append(out, corev1.TopologySpreadConstraintArgs{
+			MaxSkew: pulumi.Int(1), TopologyKey: pulumi.String(key), WhenUnsatisfiable: pulumi.String("ScheduleAnyway"),
+			LabelSelector: metav1.LabelSelectorArgs{MatchLabels: labels},
+		})
+	}
+	return out
 }
 
 // NewWorkload creates the Deployment and Service; name prefixes their
@@ -127,6 +152,9 @@ func NewWorkload(ctx *pulumi.Context, name string, w WorkloadArgs, opts ...pulum
 	if w.ServiceAccount != "" {
 		pod.ServiceAccountName = pulumi.String(w.ServiceAccount)
 	}
+	if w.Replicas > 1 {
+		pod.TopologySpreadConstraints = Spread(labels)
+	}
 	deployment, err := appsv1.NewDeployment(ctx, name+"-"+w.App, &appsv1.DeploymentArgs{
 		Metadata: Metadata(w.App, w.Namespace, map[string]string{"app": w.App}),
 		Spec: appsv1.DeploymentSpecArgs{
@@ -151,7 +179,19 @@ func NewWorkload(ctx *pulumi.Context, name string, w WorkloadArgs, opts ...pulum
 	if err != nil {
 		return nil, fmt.Errorf("%s service: %w", w.App, err)
 	}
-	return &Workload{Deployment: deployment, Service: service}, nil
+	out := &Workload{Deployment: deployment, Service: service}
+	if w.Replicas > 1 {
+		if out.Disruption, err = policyv1.NewPodDisruptionBudget(ctx, name+"-"+w.App, &policyv1.PodDisruptionBudgetArgs{
+			Metadata: Metadata(w.App, w.Namespace, map[string]string{"app": w.App}),
+			Spec: policyv1.PodDisruptionBudgetSpecArgs{
+				MaxUnavailable: pulumi.Int(1),
+				Selector:       metav1.LabelSelectorArgs{MatchLabels: labels},
+			},
+		}, opts...); err != nil {
+			return nil, fmt.Errorf("%s disruption budget: %w", w.App, err)
+		}
+	}
+	return out, nil
 }
 
 // EnvValue is an environment variable with a literal value.

@@ -17,6 +17,8 @@ var taggable = map[string]bool{
 	"aws:ec2/flowLog:FlowLog": true, "aws:cloudwatch/logGroup:LogGroup": true, "aws:iam/role:Role": true,
 	"aws:kms/key:Key": true, "aws:eks/cluster:Cluster": true, "aws:eks/nodeGroup:NodeGroup": true,
 	"aws:eks/addon:Addon": true, "eks:index:Cluster": true, "eks:index:ManagedNodeGroup": true,
+	"aws:eks/podIdentityAssociation:PodIdentityAssociation": true, "aws:route53/zone:Zone": true,
+	"aws:s3/bucketV2:BucketV2": true,
 }
 
 func operabilityRules() []*Rule {

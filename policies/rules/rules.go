@@ -92,7 +92,7 @@ func All() []*Rule {
 	all := []*Rule{}
 	for _, family := range [][]*Rule{
 		encryptionRules(), meshRules(), privilegeRules(), loggingRules(), networkRules(),
-		gatewayRules(), identityRules(), vaultRules(), supplyChainRules(), operabilityRules(), pinnedSettingRules(), manualRules(),
+		gatewayRules(), identityRules(), vaultRules(), supplyChainRules(), operabilityRules(), pinnedSettingRules(), addonRules(), manualRules(),
 	} {
 		all = append(all, family...)
 	}

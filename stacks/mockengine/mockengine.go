@@ -256,6 +256,41 @@ func Outputs(region, typ, name string, inputs resource.PropertyMap, custom bool)
 			out["addonVersion"] = str("v1.0.0-eksbuild.1")
 		}
 		return cluster + ":" + addon, out
+	case typ == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
+		cluster := inputString(inputs, "clusterName")
+		id := "a-" + hexID(typ, name, 17)
+		out["associationId"] = str(id)
+		out["associationArn"] = arn("eks", fmt.Sprintf("podidentityassociation/%s/%s", cluster, id))
+		return cluster + "," + id, out
+	case typ == "aws:route53/zone:Zone":
+		id := "Z" + strings.ToUpper(hexID(typ, name, 20))
+		out["zoneId"] = str(id)
+		out["arn"] = str("arn:aws:route53:::hostedzone/" + id)
+		sum := sha256.Sum256([]byte(name))
+		servers := []resource.PropertyValue{}
+		for i, tld := range []string{"com", "net", "org", "co.uk"} {
+			servers = append(servers, str(fmt.Sprintf("ns-%d.awsdns-%02d.%s", int(sum[i])*4+i, sum[i+4]%64, tld)))
+		}
+		out["nameServers"] = resource.NewArrayProperty(servers)
+		out["primaryNameServer"] = servers[0]
+		return id, out
+	case typ == "aws:s3/bucketV2:BucketV2":
+		n := inputString(inputs, "bucket")
+		if n == "" {
+			n = physicalName(name, typ)
+		}
+		out["bucket"] = str(n)
+		out["arn"] = str("arn:aws:s3:::" + n)
+		out["bucketDomainName"] = str(n + ".s3.amazonaws.com")
+		out["bucketRegionalDomainName"] = str(fmt.Sprintf("%s.s3.%s.amazonaws.com", n, region))
+		out["region"] = str(region)
+		return n, out
+	case strings.HasPrefix(typ, "aws:s3/"):
+		// The bucket's configuration resources are named by their bucket.
+		if b := inputString(inputs, "bucket"); b != "" {
+			return b, out
+		}
+		return physicalName(name, typ), out
 	case typ == "eks:index:Cluster":
 		return "", eksClusterOutputs(region, name, inputs)
 	case typ == "keycloak:index/realm:Realm":
