@@ -22,6 +22,9 @@ type OfflineStack struct {
 // The problems are Parse's, except that missing secrets are placeholders.
 func PrepareOffline(sf stackfile.File) (OfflineStack, validate.Problems) {
 	cfg, ps := Decode(sf.Values)
+	if len(ps) == 0 {
+		ps = CheckStackIdentity(sf.Stack, cfg)
+	}
 	if len(ps) > 0 {
 		return OfflineStack{File: sf, Config: cfg}, ps
 	}

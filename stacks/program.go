@@ -43,6 +43,9 @@ type Platform struct {
 func Program(ctx *pulumi.Context) error {
 	values, secretKeys := ReadConfig(ctx)
 	cfg, problems := Parse(values, secretKeys)
+	if len(problems) == 0 {
+		problems = CheckStackIdentity(ctx.Stack(), cfg)
+	}
 	if err := problems.Err(); err != nil {
 		return err
 	}

@@ -100,7 +100,7 @@ func (a Args) Validate(path string) validate.Problems {
 	if !a.Enabled {
 		return ps
 	}
-	kube.ValidateName(&ps, path+".namespace", a.Namespace)
+	kube.ValidateNamespace(&ps, path+".namespace", a.Namespace)
 	ws, gql := path+".websocket", path+".graphql"
 	ps.Extend(a.WebSocket.Image.Validate(ws + ".image"))
 	ps.Extend(a.WebSocket.Resources.Validate(ws + ".resources"))

@@ -5,6 +5,8 @@ package security
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/bac-platform/infra/components/kube"
@@ -60,20 +62,29 @@ func (a Args) Validate(path string) validate.Problems {
 	if !a.Enabled {
 		return ps
 	}
-	kube.ValidateName(&ps, path+".namespace", a.Namespace)
+	kube.ValidateNamespace(&ps, path+".namespace", a.Namespace)
 	ps.Extend(a.TrivyImage.Validate(path + ".trivyImage"))
 	ps.Extend(a.KubectlImage.Validate(path + ".kubectlImage"))
 	ps.Extend(a.WazuhImage.Validate(path + ".wazuhImage"))
 	ps.Extend(a.ScanResources.Validate(path + ".scanResources"))
 	ps.Extend(a.WazuhResources.Validate(path + ".wazuhResources"))
-	if len(strings.Fields(a.Schedule)) != 5 {
-		ps.Add(path+".schedule", "%q is not a five-field cron schedule", a.Schedule)
+	kube.ValidateSchedule(&ps, path+".schedule", a.Schedule)
+	for _, level := range strings.Split(a.Severity, ",") {
+		if !slices.Contains(severities, level) {
+			ps.Add(path+".severity", "%q is not a comma-separated list of Trivy severities (%s)", a.Severity, strings.Join(severities, ", "))
+			break
+		}
 	}
 	if a.WazuhManager == "" {
 		ps.Add(path+".wazuhManager", "is required")
+	} else if _, err := netip.ParseAddr(a.WazuhManager); err != nil {
+		validate.DNSName(&ps, path+".wazuhManager", a.WazuhManager)
 	}
 	return ps
 }
+
+// severities are the levels Trivy's --severity accepts.
+var severities = []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
 
 // Security is the scan and the agent.
 type Security struct {

@@ -4,6 +4,7 @@ package validate
 
 import (
 	"fmt"
+	"math/big"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -117,3 +118,44 @@ func DNSName(ps *Problems, path, name string) {
 }
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+// Coverage is the share of the IPv4 and IPv6 address spaces that a list of
+// prefixes covers together, from 0 (nothing) to 1 (the whole internet):
+// 0.0.0.0/1 and 128.0.0.0/1 cover what 0.0.0.0/0 covers. Overlapping
+// prefixes count once.
+func Coverage(prefixes []netip.Prefix) (ipv4, ipv6 float64) {
+	var v4, v6 []netip.Prefix
+	for _, p := range prefixes {
+		p = p.Masked()
+		if p.Addr().Is4() || p.Addr().Is4In6() {
+			v4 = append(v4, netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96*boolInt(p.Addr().Is4In6()), 0)))
+		} else {
+			v6 = append(v6, p)
+		}
+	}
+	return share(v4, 32), share(v6, 128)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// share sums the sizes of the prefixes no other prefix in the list
+// contains, as a fraction of a space of 2^bits addresses.
+func share(prefixes []netip.Prefix, bits int) float64 {
+	slices.SortFunc(prefixes, func(a, b netip.Prefix) int { return a.Bits() - b.Bits() })
+	var kept []netip.Prefix
+	total := new(big.Int)
+	for _, p := range prefixes {
+		if slices.ContainsFunc(kept, func(k netip.Prefix) bool { return k.Contains(p.Addr()) }) {
+			continue // inside a larger (or equal) prefix already counted
+		}
+		kept = append(kept, p)
+		total.Add(total, new(big.Int).Lsh(big.NewInt(1), uint(bits-p.Bits())))
+	}
+	f, _ := new(big.Rat).SetFrac(total, new(big.Int).Lsh(big.NewInt(1), uint(bits))).Float64()
+	return f
+}

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -43,6 +44,39 @@ func TestCIDR(t *testing.T) {
 			}
 			if !tt.ok && (len(ps) != 1 || !strings.Contains(ps[0].String(), "p: "+tt.message)) {
 				t.Fatalf("problems = %v, want %q", ps, tt.message)
+			}
+		})
+	}
+}
+
+func TestCoverage(t *testing.T) {
+	parse := func(cidrs ...string) []netip.Prefix {
+		var out []netip.Prefix
+		for _, c := range cidrs {
+			out = append(out, netip.MustParsePrefix(c))
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		cidrs  []string
+		v4, v6 float64
+	}{
+		{"nothing", nil, 0, 0},
+		{"the internet", []string{"0.0.0.0/0"}, 1, 0},
+		{"the internet in two halves", []string{"0.0.0.0/1", "128.0.0.0/1"}, 1, 0},
+		{"the internet in four quarters", []string{"0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"}, 1, 0},
+		{"overlaps count once", []string{"10.0.0.0/8", "10.1.0.0/16", "10.0.0.0/8"}, 1.0 / 256, 0},
+		{"an office", []string{"198.51.100.10/32"}, 1.0 / (1 << 32), 0},
+		{"every IPv6 address", []string{"::/0"}, 0, 1},
+		{"IPv6 halves", []string{"::/1", "8000::/1"}, 0, 1},
+		{"both families", []string{"0.0.0.0/0", "2001:db8::/32"}, 1, 1.0 / (1 << 32)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v4, v6 := Coverage(parse(tt.cidrs...))
+			if v4 != tt.v4 || v6 != tt.v6 {
+				t.Fatalf("Coverage(%v) = %g, %g; want %g, %g", tt.cidrs, v4, v6, tt.v4, tt.v6)
 			}
 		})
 	}
