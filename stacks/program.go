@@ -43,9 +43,7 @@ type Platform struct {
 func Program(ctx *pulumi.Context) error {
 	values, secretKeys := ReadConfig(ctx)
 	cfg, problems := Parse(values, secretKeys)
-	if len(problems) == 0 {
-		problems = CheckStackIdentity(ctx.Stack(), cfg)
-	}
+	problems.Extend(CheckStackIdentity(ctx.Stack(), cfg))
 	if err := problems.Err(); err != nil {
 		return err
 	}

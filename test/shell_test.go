@@ -68,9 +68,9 @@ func containers(m *mockengine.Mocks) []container {
 	return out
 }
 
-// planWith runs the production stack file with extra settings; it returns
+// planHostile runs the production stack file with settings replaced; it returns
 // the config problems, or the mocks of a valid plan.
-func planWith(t *testing.T, set map[string]string) (*mockengine.Mocks, []string) {
+func planHostile(t *testing.T, set map[string]string) (*mockengine.Mocks, []string) {
 	t.Helper()
 	project, err := stackfile.ProjectName(repoRoot)
 	if err != nil {
@@ -103,7 +103,7 @@ func planWith(t *testing.T, set map[string]string) (*mockengine.Mocks, []string)
 // every shell script the plan runs is the same as with the stack file's own
 // values (configuration never becomes script text).
 func TestHostileValuesNeverReachACommand(t *testing.T) {
-	base, problems := planWith(t, nil)
+	base, problems := planHostile(t, nil)
 	if len(problems) > 0 {
 		t.Fatalf("the production stack is invalid: %v", problems)
 	}
@@ -136,7 +136,7 @@ func TestHostileValuesNeverReachACommand(t *testing.T) {
 	for _, key := range slices.Sorted(maps.Keys(cases)) {
 		t.Run(key, func(t *testing.T) {
 			setting, _, _ := strings.Cut(key, "#")
-			m, problems := planWith(t, map[string]string{setting: cases[key]})
+			m, problems := planHostile(t, map[string]string{setting: cases[key]})
 			if len(problems) > 0 {
 				refused++
 				t.Logf("refused as configuration: %v", problems)

@@ -159,7 +159,7 @@ func TestBrokenYAMLIsAConfigurationError(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, want 2 and no plan", code, out)
 	}
 	for _, want := range []string{
-		filepath.Join(dir, "Pulumi.prod-us-east-1.yaml") + ":5: invalid YAML:",
+		filepath.Join(dir, "Pulumi.prod-us-east-1.yaml") + ":4: invalid YAML: did not find expected ',' or '}'",
 		filepath.Join(dir, "Pulumi.staging-us-east-1.yaml") + `:4: key "bac:environment" is already set at line 2`,
 		filepath.Join(dir, "Pulumi.staging-eu-west-1.yaml") + `: bac:network.cidr: "10.120.0.0/33" is not a CIDR block`,
 	} {

@@ -56,7 +56,7 @@ func TestValidateNamesEveryProblemWithItsPath(t *testing.T) {
 		{"no instance types", func(a *Args) { p := a.NodePools["memory"]; p.InstanceTypes = nil; a.NodePools["memory"] = p },
 			[]string{"bac:cluster.nodePools.memory.instanceTypes: at least one instance type is required"}},
 		{"bad instance type", func(a *Args) { p := a.NodePools["memory"]; p.InstanceTypes = []string{""}; a.NodePools["memory"] = p },
-			[]string{`bac:cluster.nodePools.memory.instanceTypes[0]: "" is not an EC2 instance type (the AWS SDK's list of 1214 types); e.g. m6i.2xlarge`}},
+			[]string{`bac:cluster.nodePools.memory.instanceTypes[0]: "" is not an EC2 instance type (the AWS SDK's list of 1212 types); e.g. m6i.2xlarge`}},
 		{"bad taint effect", func(a *Args) {
 			p := a.NodePools["compute"]
 			p.Taints = []Taint{{Key: "compute", Value: "true", Effect: "NO_SCHEDULE"}}

@@ -17,7 +17,7 @@ import (
 // windows, IAM role ARNs.
 
 // instanceTypes are the EC2 instance types the AWS SDK for Go v2 knows
-// (service/ec2 v1.297.1, 1,214 types). The pulumi-aws v6.83.4 enum stops at
+// (service/ec2 v1.297.1: 1,212 distinct types). The pulumi-aws v6.83.4 enum stops at
 // the 2023 families (no m8g, c8g, g6e) and exports no list, so the SDK's
 // own list is the source.
 var instanceTypes = func() map[string]bool {
@@ -173,7 +173,7 @@ func (p NodePool) validateInstanceTypes(ps *validate.Problems, path string) {
 	}
 	_, labelled := p.Labels[GPULabel]
 	tainted := slices.ContainsFunc(p.Taints, func(t Taint) bool { return t.Key == GPULabel })
-	if (labelled || tainted) && amiAccelerator(p.AMIType) != accelNvidia {
+	if (labelled || tainted) && slices.Contains(amiTypes, p.AMIType) && amiAccelerator(p.AMIType) != accelNvidia {
 		ps.Add(path+".amiType", "%q has no NVIDIA driver, but the pool is labelled or tainted %s: GPU pods would schedule onto nodes that cannot run them", p.AMIType, GPULabel)
 	}
 }
@@ -188,7 +188,7 @@ func (p NodePool) validateVolume(ps *validate.Problems, path string) {
 	if p.DiskSizeGiB < limits.minGiB || p.DiskSizeGiB > limits.maxGiB {
 		ps.Add(path+".diskSize", "%d GiB is outside %s's %d-%d GiB", p.DiskSizeGiB, p.DiskType, limits.minGiB, limits.maxGiB)
 	}
-	iops := p.DiskIOPS
+	iops, iopsOK := p.DiskIOPS, false
 	switch {
 	case limits.maxIOPS == 0 && iops != 0:
 		ps.Add(path+".diskIops", "%s volumes take no IOPS setting (their IOPS follow the size); use gp3 to provision IOPS", p.DiskType)
@@ -198,6 +198,8 @@ func (p NodePool) validateVolume(ps *validate.Problems, path string) {
 		ps.Add(path+".diskIops", "%d is outside %s's %d-%d", iops, p.DiskType, limits.minIOPS, limits.maxIOPS)
 	case iops != 0 && p.DiskSizeGiB > 0 && iops > limits.iopsPerGiB*p.DiskSizeGiB:
 		ps.Add(path+".diskIops", "%d exceeds %s's %d IOPS per GiB for %d GiB (at most %d)", iops, p.DiskType, limits.iopsPerGiB, p.DiskSizeGiB, limits.iopsPerGiB*p.DiskSizeGiB)
+	default:
+		iopsOK = true
 	}
 	throughput := p.DiskThroughputMiBps
 	if throughput == 0 {
@@ -214,7 +216,7 @@ func (p NodePool) validateVolume(ps *validate.Problems, path string) {
 	if iops == 0 {
 		iops = gp3BaselineIOPS
 	}
-	if throughput*4 > iops {
+	if iopsOK && throughput*4 > iops {
 		ps.Add(path+".diskThroughput", "%d MiB/s needs at least %d IOPS (gp3 allows 0.25 MiB/s per IOPS; diskIops is %d)", throughput, throughput*4, iops)
 	}
 }

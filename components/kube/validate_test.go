@@ -57,9 +57,9 @@ func TestLabels(t *testing.T) {
 		{"valid", map[string]string{"role": "gpu", "nvidia.com/gpu": "true", "app.kubernetes.io/name": "crm"}, ""},
 		{"empty value", map[string]string{"role": ""}, ""},
 		{"space in key", map[string]string{"team name": "x"}, `p.labels.team name: key "team name" is not a Kubernetes label key: name part must consist of alphanumeric characters`},
-		{"two slashes", map[string]string{"a/b/c": "x"}, `p.labels.a/b/c: key "a/b/c" is not a Kubernetes label key: a qualified name must consist of`},
+		{"two slashes", map[string]string{"a/b/c": "x"}, `p.labels.a/b/c: key "a/b/c" is not a Kubernetes label key: a valid label key must consist of alphanumeric characters`},
 		{"bad prefix", map[string]string{"Nvidia_Com/gpu": "x"}, `p.labels.Nvidia_Com/gpu: key "Nvidia_Com/gpu" is not a Kubernetes label key: prefix part a lowercase RFC 1123 subdomain`},
-		{"long value", map[string]string{"role": strings.Repeat("x", 64)}, `p.labels.role: value "` + strings.Repeat("x", 64) + `" is not a Kubernetes label value: must be no more than 63 characters`},
+		{"long value", map[string]string{"role": strings.Repeat("x", 64)}, `p.labels.role: value "` + strings.Repeat("x", 64) + `" is not a Kubernetes label value: must be no more than 63 bytes`},
 		{"value with a space", map[string]string{"role": "gpu nodes"}, `p.labels.role: value "gpu nodes" is not a Kubernetes label value`},
 	}
 	for _, tt := range tests {

@@ -132,12 +132,30 @@ func syntaxError(path string, err error) error {
 		var line int
 		if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
 			_, text, _ := strings.Cut(msg, ":")
+			if parserProblem(text) {
+				line++
+			}
 			ps.Add(fmt.Sprintf("%s:%d", path, line), "invalid YAML:%s", text)
 		} else {
 			ps.Add(path, "invalid YAML: %s", msg)
 		}
 	}
 	return &ParseError{Problems: ps}
+}
+
+// parserProblem reports whether a YAML error message is the parser's
+// rather than the scanner's: gopkg.in/yaml.v3 v3.0.1 (decode.go,
+// parser.fail) reports a scanner error at its 1-based line but a parser
+// error at the 0-based line of the construct it was parsing (an unclosed
+// { or [ ...), so that line is one more.
+func parserProblem(text string) bool {
+	text = strings.TrimSpace(text)
+	for _, prefix := range []string{"did not find expected", "found duplicate %", "found incompatible YAML document", "found undefined tag handle"} {
+		if strings.HasPrefix(text, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // duplicateKeys reports every mapping key that appears twice in one

@@ -14,7 +14,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		want       []string
 	}{
 		{"tab indentation", "config:\n\tbac:region: us-east-1\n", []string{":2: invalid YAML: found character that cannot start any token"}},
-		{"unclosed flow mapping", "config:\n  bac:network: {cidr: 10.0.0.0/16\n  bac:region: us-east-1\n", []string{":3: invalid YAML:"}},
+		{"unclosed flow mapping", "config:\n  bac:network: {cidr: 10.0.0.0/16\n  bac:region: us-east-1\n", []string{":2: invalid YAML: did not find expected ',' or '}'"}},
 		{"repeated top-level key", "config:\n  bac:region: us-east-1\n  bac:domain: a.bac-platform.io\n  bac:region: eu-west-1\n",
 			[]string{`:4: key "bac:region" is already set at line 2`}},
 		{"repeated nested key", "config:\n  bac:cluster:\n    nodePools:\n      gpu: {minSize: 0, minSize: 1}\n",
