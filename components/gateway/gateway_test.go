@@ -287,7 +287,7 @@ func TestValidate(t *testing.T) {
 			`bac:gateway.chart.repository: "http://charts.konghq.com" is not an https:// or oci:// chart repository`},
 		{"request above limit", func(a *gateway.Args) { a.Resources.Requests.CPU = "4" }, "bac:gateway.resources.requests.cpu: 4 is above the limit 2000m"},
 		{"reserved namespace", func(a *gateway.Args) { a.Namespace = "kube-system" }, `bac:gateway.namespace: "kube-system" is reserved for Kubernetes`},
-		{"latest image", func(a *gateway.Args) { a.Image.Tag = "latest" }, `bac:gateway.image.tag: "latest" is not a pinned version`},
+		{"latest image", func(a *gateway.Args) { a.Image.Tag = "latest" }, `bac:gateway.image.tag: "latest" is a moving tag, not a pinned version`},
 		{"unpinned chart", func(a *gateway.Args) { a.Chart.Version = "~3.2" }, `bac:gateway.chart.version: "~3.2" is not an exact chart version`},
 		{"shell substitution", func(a *gateway.Args) {
 			a.RequestTransformer.AddHeaders = []string{"X-Request-Time:$(date -u +%Y-%m-%dT%H:%M:%SZ)"}
