@@ -94,7 +94,7 @@ func TestParseProblems(t *testing.T) {
 		{"unknown region", map[string]string{"bac:region": "us-east-9"},
 			[]string{`bac:region: "us-east-9" is not a known AWS region`}},
 		{"unknown top-level key", map[string]string{"bac:clustr": "{}"},
-			[]string{"bac:clustr: unknown setting; known settings are bac:environment, bac:region, bac:domain, bac:network, bac:cluster, bac:tags"}},
+			[]string{"bac:clustr: unknown setting; known settings are bac:environment, bac:region, bac:regionMismatch, bac:domain, bac:network, bac:cluster, bac:tags"}},
 		{"misspelt pool field", map[string]string{"bac:cluster": `{"nodePools":{"compute":{"minsize":1}}}`},
 			[]string{"bac:cluster.nodePools.compute.minsize: unknown setting; known settings are amiType, autoscaled, desiredSize"}},
 		{"wrong type", map[string]string{"bac:cluster": `{"nodePools":{"compute":{"minSize":"ten"}}}`},

@@ -58,7 +58,7 @@ func (a Args) Validate(path string) validate.Problems {
 	seen := map[string]bool{}
 	for i, n := range a.Namespaces {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		kube.ValidateNamespace(&ps, p+".name", n.Name)
+		kube.ValidateName(&ps, p+".name", n.Name)
 		if n.Tier != TierPlatform && n.Tier != TierService && n.Tier != TierPeer {
 			ps.Add(p+".tier", "%q is not one of %s, %s, %s", n.Tier, TierPlatform, TierService, TierPeer)
 		}
