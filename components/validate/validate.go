@@ -7,10 +7,12 @@ import (
 	"math/big"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // Problem is one invalid configuration value.
@@ -105,19 +107,17 @@ func Placeholder(value string, allowLocal bool) bool {
 }
 
 // DNSName records a problem at path unless name is a fully qualified DNS
-// name of at least two labels (RFC 1123 labels, lowercase).
+// name of at least two labels, by apimachinery's rules (a lowercase RFC 1123
+// subdomain), each label at most 63 characters.
 func DNSName(ps *Problems, path, name string) {
-	labels := strings.Split(name, ".")
-	valid := len(name) <= 253 && len(labels) >= 2
-	for _, l := range labels {
-		valid = valid && dnsLabel.MatchString(l)
+	valid := len(validation.IsFullyQualifiedDomainName(field.NewPath("name"), name)) == 0
+	for _, label := range strings.Split(name, ".") {
+		valid = valid && len(validation.IsDNS1123Label(label)) == 0
 	}
 	if !valid {
 		ps.Add(path, "%q is not a DNS name like platform.example.org", name)
 	}
 }
-
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
 // Coverage is the share of the IPv4 and IPv6 address spaces that a list of
 // prefixes covers together, from 0 (nothing) to 1 (the whole internet):

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -79,5 +80,24 @@ func TestCoverage(t *testing.T) {
 				t.Fatalf("Coverage(%v) = %g, %g; want %g, %g", tt.cidrs, v4, v6, tt.v4, tt.v6)
 			}
 		})
+	}
+}
+
+func TestDNSName(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{
+		{"bac-platform.io", true}, {"us-east-1.staging.bac-platform.io", true}, {"localhost", false},
+		{"BAC.io", false}, {"bac platform.io", false}, {"bac.io.", false}, {"-bac.io", false},
+		{strings.Repeat("a", 64) + ".io", false}, {"bac.io$(id)", false}, {"", false},
+	} {
+		var ps Problems
+		DNSName(&ps, "bac:domain", tt.name)
+		if tt.ok != (len(ps) == 0) {
+			t.Errorf("DNSName(%q): problems %v, want ok=%v", tt.name, ps, tt.ok)
+		} else if !tt.ok && ps[0].String() != fmt.Sprintf("bac:domain: %q is not a DNS name like platform.example.org", tt.name) {
+			t.Errorf("DNSName(%q) = %q", tt.name, ps[0])
+		}
 	}
 }
