@@ -65,7 +65,7 @@ const KubeconfigPath = Namespace + ":" + KeyCluster + ".kubeconfig"
 
 // Keys lists every key the program reads; others in the namespace are mistakes.
 func Keys() []string {
-	return append([]string{KeyEnvironment, KeyRegion, KeyDomain, KeyNetwork, KeyCluster, KeyTags, KeyServices,
+	return append([]string{KeyEnvironment, KeyRegion, KeyRegionMismatch, KeyDomain, KeyNetwork, KeyCluster, KeyTags, KeyServices,
 		KeyGateway, KeyMesh, KeyRealtime, KeyIdentity, KeyVault, KeyGitOps, KeySecurity, KeyAdmission, KeyAddons}, SecretKeys()...)
 }
 
@@ -97,6 +97,9 @@ type Config struct {
 	Environment string
 	// Region is the AWS region the stack deploys into (optional for local).
 	Region string
+	// RegionMismatch (bac:regionMismatch) is why a stack named for one
+	// region deploys into another; empty when it deploys where its name says.
+	RegionMismatch string
 	// Domain (bac:domain) is the DNS domain every public host name derives
 	// from: api.<domain>, auth.<domain>, argocd.<domain>, app.<domain>.
 	Domain string
@@ -220,6 +223,7 @@ func Decode(values map[string]string) (Config, validate.Problems) {
 	if d, ok := values[key(KeyDomain)]; ok {
 		cfg.Domain = d
 	}
+	cfg.RegionMismatch = values[key(KeyRegionMismatch)]
 	for _, part := range []struct {
 		key string
 		dst any
@@ -247,22 +251,11 @@ func (c Config) Validate() validate.Problems {
 	if !c.ExistingCluster() {
 		ps.Extend(c.Network.Validate(Namespace + ":" + KeyNetwork))
 		ps.Extend(c.Cluster.Validate(Namespace + ":" + KeyCluster))
-		for i, zone := range c.Network.AvailabilityZones {
-			if !strings.HasPrefix(zone, c.Region) {
-				ps.Add(fmt.Sprintf("%s:%s.availabilityZones[%d]", Namespace, KeyNetwork, i), "zone %q is not in region %s", zone, c.Region)
-			}
-		}
+		ps.Extend(c.Network.ValidateZones(Namespace+":"+KeyNetwork, c.Region))
 	}
-	if c.Environment == Production {
-		for field, list := range map[string][]string{"publicAccessCidrs": c.Cluster.PublicAccessCIDRs, "runnerCidrs": c.Cluster.RunnerCIDRs} {
-			for i, cidr := range list {
-				if p, err := netip.ParsePrefix(cidr); err == nil && p.Bits() == 0 {
-					ps.Add(fmt.Sprintf("%s:%s.%s[%d]", Namespace, KeyCluster, field, i),
-						"%s opens the production API endpoint to the whole internet; list the office, VPN or runner egress CIDRs", cidr)
-				}
-			}
-		}
-	}
+	ps.Extend(c.checkEndpointExposure())
+	ps.Extend(c.checkProductionLayers())
+	ps.Extend(c.checkTags())
 	for _, reserved := range []string{TagEnvironment, TagCluster, TagManagedBy, TagProject} {
 		if _, ok := c.Tags[reserved]; ok {
 			ps.Add(Namespace+":"+KeyTags+"."+reserved, "is set by the program and cannot be overridden")
@@ -277,6 +270,7 @@ func (c Config) Validate() validate.Problems {
 		}
 	}
 	ps.Extend(services.Validate(Namespace+":"+KeyServices, c.Services))
+	ps.Extend(c.checkServiceNamespaces())
 	wired := c.wire()
 	ps.Extend(wired.Gateway.Validate(Namespace + ":" + KeyGateway))
 	ps.Extend(wired.Mesh.Validate(Namespace + ":" + KeyMesh))
@@ -300,6 +294,8 @@ func (c Config) Validate() validate.Problems {
 			for i, v := range list {
 				if validate.Placeholder(v, false) {
 					ps.Add(fmt.Sprintf("%s:%s[%d]", Namespace, field, i), "%q names a local or reserved host in the %s environment", v, c.Environment)
+				} else if strings.HasPrefix(v, "http://") {
+					ps.Add(fmt.Sprintf("%s:%s[%d]", Namespace, field, i), "%q is plain http; the %s environment serves https only", v, c.Environment)
 				}
 			}
 		}
@@ -315,6 +311,33 @@ func (c Config) Validate() validate.Problems {
 				ps.Add(fmt.Sprintf("%s:%s.routes[%d].plugins", Namespace, KeyGateway, i),
 					"%q needs the identity realm whose signing key it trusts, but %s:%s.enabled is false", gateway.PluginJWT, Namespace, KeyIdentity)
 			}
+		}
+	}
+	return ps
+}
+
+// checkServiceNamespaces refuses a business service in a platform
+// component's namespace: the service's default-deny and zero-trust policies
+// would cut the component off, and the namespace would be created twice.
+func (c Config) checkServiceNamespaces() validate.Problems {
+	var ps validate.Problems
+	platform := map[string]string{}
+	for _, comp := range []struct {
+		key, namespace string
+		on             bool
+	}{
+		{KeyGateway, c.Gateway.Namespace, c.Gateway.Enabled}, {KeyRealtime, c.Realtime.Namespace, c.Realtime.Enabled},
+		{KeyIdentity, c.Identity.Namespace, c.Identity.Enabled}, {KeyGitOps, c.GitOps.Namespace, c.GitOps.Enabled},
+		{KeySecurity, c.Security.Namespace, c.Security.Enabled}, {KeyMesh, mesh.Namespace, c.Mesh.Enabled},
+		{KeyGitOps, gitops.MonitoringNamespace, c.GitOps.Enabled},
+	} {
+		if comp.on {
+			platform[comp.namespace] = Namespace + ":" + comp.key
+		}
+	}
+	for i, s := range c.Services {
+		if owner, taken := platform[s.Namespace]; taken {
+			ps.Add(fmt.Sprintf("%s:%s[%d].namespace", Namespace, KeyServices, i), "%q is %s's namespace; a business service needs its own", s.Namespace, owner)
 		}
 	}
 	return ps

@@ -1,10 +1,13 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bac-platform/infra/components/services"
 )
 
 // base is a minimal valid production stack file's values.
@@ -92,7 +95,7 @@ func TestParseProblems(t *testing.T) {
 		{"unknown region", map[string]string{"bac:region": "us-east-9"},
 			[]string{`bac:region: "us-east-9" is not a known AWS region`}},
 		{"unknown top-level key", map[string]string{"bac:clustr": "{}"},
-			[]string{"bac:clustr: unknown setting; known settings are bac:environment, bac:region, bac:domain, bac:network, bac:cluster, bac:tags"}},
+			[]string{"bac:clustr: unknown setting; known settings are bac:environment, bac:region, bac:regionMismatch, bac:domain, bac:network, bac:cluster, bac:tags"}},
 		{"misspelt pool field", map[string]string{"bac:cluster": `{"nodePools":{"compute":{"minsize":1}}}`},
 			[]string{"bac:cluster.nodePools.compute.minsize: unknown setting; known settings are amiType, autoscaled, desiredSize"}},
 		{"wrong type", map[string]string{"bac:cluster": `{"nodePools":{"compute":{"minSize":"ten"}}}`},
@@ -106,9 +109,9 @@ func TestParseProblems(t *testing.T) {
 		{"min above max", map[string]string{"bac:cluster": `{"publicAccessCidrs":["198.51.100.10/32"],"nodePools":{"compute":{"minSize":60,"desiredSize":60}}}`},
 			[]string{"bac:cluster.nodePools.compute: minSize 60 > maxSize 50", "bac:cluster.nodePools.compute: desiredSize 60 > maxSize 50"}},
 		{"production open to the internet", map[string]string{"bac:cluster": `{"publicAccessCidrs":["0.0.0.0/0"]}`},
-			[]string{"bac:cluster.publicAccessCidrs[0]: 0.0.0.0/0 opens the production API endpoint to the whole internet"}},
+			[]string{"bac:cluster.publicAccessCidrs: with runnerCidrs, admits the whole IPv4 internet to the production API endpoint"}},
 		{"zone outside region", map[string]string{"bac:network": `{"cidr":"10.10.0.0/16","availabilityZones":["us-east-1a","eu-west-1b"]}`},
-			[]string{`bac:network.availabilityZones[1]: zone "eu-west-1b" is not in region us-east-1`}},
+			[]string{`bac:network.availabilityZones[1]: "eu-west-1b" is not an availability zone of us-east-1 (us-east-1a to us-east-1f)`}},
 		{"reserved tag", map[string]string{"bac:tags": `{"ManagedBy":"terraform"}`},
 			[]string{"bac:tags.ManagedBy: is set by the program and cannot be overridden"}},
 		{"seed kubernetes version", map[string]string{"bac:cluster": `{"version":"1.28"}`},
@@ -275,5 +278,142 @@ func TestTheProductionRateLimitCannotFailOpen(t *testing.T) {
 		if got := strings.Contains(fmt.Sprint(ps), "bac:gateway.rateLimitGlobal.faultTolerant: production cannot fail open"); got != want {
 			t.Errorf("%s: refused = %v, want %v (%v)", env, got, want, ps)
 		}
+	}
+}
+
+// TestWholeStackChecks: problems that only the whole stack shows, each at
+// its config path.
+func TestWholeStackChecks(t *testing.T) {
+	tests := []struct {
+		name string
+		set  map[string]string
+		want []string
+	}{
+		{"the internet in two halves", map[string]string{"bac:cluster": `{"publicAccessCidrs":["0.0.0.0/1","128.0.0.0/1"]}`},
+			[]string{"bac:cluster.publicAccessCidrs: with runnerCidrs, admits the whole IPv4 internet to the production API endpoint"}},
+		{"the internet split between the lists", map[string]string{"bac:cluster": `{"publicAccessCidrs":["0.0.0.0/1"],"runnerCidrs":["128.0.0.0/1"]}`},
+			[]string{"bac:cluster.publicAccessCidrs: with runnerCidrs, admits the whole IPv4 internet"}},
+		{"a quarter of the internet", map[string]string{"bac:cluster": `{"publicAccessCidrs":["64.0.0.0/2"]}`},
+			[]string{"bac:cluster.publicAccessCidrs: with runnerCidrs, admits 25% of the IPv4 address space to the production API endpoint (more than a /8)"}},
+		{"every IPv6 address", map[string]string{"bac:cluster": `{"publicAccessCidrs":["198.51.100.10/32","::/1","8000::/1"]}`},
+			[]string{"bac:cluster.publicAccessCidrs: with runnerCidrs, admits the whole IPv6 internet"}},
+		{"a provider's IPv6 block", map[string]string{"bac:cluster": `{"publicAccessCidrs":["2600::/16"]}`},
+			[]string{"bac:cluster.publicAccessCidrs: with runnerCidrs, admits 0.001526% of the IPv6 address space"}},
+		{"production without the gateway", map[string]string{"bac:gateway": `{"enabled":false}`},
+			[]string{"bac:gateway.enabled: cannot be turned off in production: the gateway authenticates and rate-limits every public route"}},
+		{"production without the mesh", map[string]string{"bac:mesh": `{"enabled":false}`},
+			[]string{"bac:mesh.enabled: cannot be turned off in production"}},
+		{"production without vault", map[string]string{"bac:vault": `{"enabled":false}`},
+			[]string{"bac:vault.enabled: cannot be turned off in production"}},
+		{"production without scanning", map[string]string{"bac:security": `{"enabled":false}`},
+			[]string{"bac:security.enabled: cannot be turned off in production"}},
+		{"production without network policies", map[string]string{"bac:cluster": `{"publicAccessCidrs":["198.51.100.10/32"],"networkPolicyEnforcement":false}`},
+			[]string{"bac:cluster.networkPolicyEnforcement: cannot be turned off in production"}},
+		{"aws tag prefix", map[string]string{"bac:tags": `{"aws:createdBy":"me"}`},
+			[]string{"bac:tags.aws:createdBy: the aws: prefix is reserved for AWS's own tags"}},
+		{"aws tag prefix in capitals", map[string]string{"bac:tags": `{"AWS:Owner":"me"}`},
+			[]string{"bac:tags.AWS:Owner: the aws: prefix is reserved"}},
+		{"tag characters", map[string]string{"bac:tags": `{"Cost<Center>":"x"}`},
+			[]string{`bac:tags.Cost<Center>: key "Cost<Center>" has characters AWS refuses`}},
+		{"tag value too long", map[string]string{"bac:tags": `{"Note":"` + strings.Repeat("n", 257) + `"}`},
+			[]string{"bac:tags.Note: a tag value has at most 256 characters"}},
+		{"too many tags", map[string]string{"bac:tags": manyTags(47)},
+			[]string{"bac:tags: 51 tags with the program's own exceed AWS's 50 per resource"}},
+		{"service in a platform namespace", map[string]string{"bac:services": servicesWith(func(l []services.Service) { l[0].Namespace = "auth" })},
+			[]string{`bac:services[0].namespace: "auth" is bac:identity's namespace; a business service needs its own`}},
+		{"two services in one namespace", map[string]string{"bac:services": servicesWith(func(l []services.Service) { l[1].Namespace = "crm" })},
+			[]string{`bac:services[1].namespace: "crm" is also bac:services[0]'s; every service needs its own`}},
+		{"two services, one Service name", map[string]string{"bac:services": servicesWith(func(l []services.Service) { l[4].ServiceName = "crm-service" })},
+			[]string{`bac:services[4].serviceName: "crm-service" is also bac:services[0]'s`}},
+		{"service in kube-system", map[string]string{"bac:services": servicesWith(func(l []services.Service) { l[0].Namespace = "kube-system" })},
+			[]string{`bac:services[0].namespace: "kube-system" is reserved for Kubernetes`}},
+		{"plain http origin", map[string]string{"bac:gateway": `{"cors":{"origins":["http://app.us-east-1.bac-platform.io"]}}`},
+			[]string{`bac:gateway.cors.origins[0]: "http://app.us-east-1.bac-platform.io" is plain http`}},
+		{"private VPC range only", map[string]string{"bac:network": `{"cidr":"8.8.0.0/16"}`},
+			[]string{"bac:network.cidr: 8.8.0.0/16 is not a private range"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			values := base()
+			for k, v := range tt.set {
+				values[k] = v
+			}
+			_, ps := Parse(values, secretKeys())
+			if len(ps) != len(tt.want) {
+				t.Fatalf("got %v, want %d problems %v", ps, len(tt.want), tt.want)
+			}
+			for i, want := range tt.want {
+				if !strings.HasPrefix(ps[i].String(), want) {
+					t.Errorf("problem %d = %q, want prefix %q", i, ps[i], want)
+				}
+			}
+		})
+	}
+}
+
+// servicesWith is the bac:services value of the default services after change.
+func servicesWith(change func(list []services.Service)) string {
+	list := services.Default()
+	change(list)
+	raw, err := json.Marshal(list)
+	if err != nil {
+		panic(err)
+	}
+	return string(raw)
+}
+
+// manyTags is a bac:tags value of n tags.
+func manyTags(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`"Tag%d":"v"`, i)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// TestStagingMayTurnLayersOff: only production is held to every layer.
+func TestStagingMayTurnLayersOff(t *testing.T) {
+	values := base()
+	values["bac:environment"] = "staging"
+	values["bac:security"] = `{"enabled":false}`
+	values["bac:vault"] = `{"enabled":false}`
+	if _, ps := Parse(values, secretKeys()); len(ps) != 0 {
+		t.Fatalf("problems: %v", ps)
+	}
+}
+
+func TestStackIdentity(t *testing.T) {
+	tests := []struct {
+		name, stack, region, env, mismatch string
+		want                               []string
+	}{
+		{"named for its region", "prod-eu-west-1", "eu-west-1", Production, "", nil},
+		{"no region in the name", "prod", "us-east-1", Production, "", nil},
+		{"local", "local", "", Local, "", nil},
+		{"named for another region", "prod-eu-west-1", "us-east-1", Production, "",
+			[]string{`bac:region: "us-east-1", but stack prod-eu-west-1 is named for eu-west-1: its data would reside in us-east-1; correct bac:region, or set bac:regionMismatch`}},
+		{"mismatch explained", "prod-eu-west-1", "us-east-1", Production, "EU capacity moved to us-east-1 during the 2026 migration", nil},
+		{"explanation without a mismatch", "prod-eu-west-1", "eu-west-1", Production, "just in case",
+			[]string{"bac:regionMismatch: is set, but stack prod-eu-west-1 deploys into the region it is named for"}},
+		{"longest region name wins", "staging-ap-southeast-1", "ap-southeast-1", Staging, "", nil},
+		{"named for production", "prod-us-east-1", "us-east-1", Staging, "",
+			[]string{`bac:environment: "staging", but stack prod-us-east-1 is named for production`}},
+		{"named for staging", "staging-eu-west-1", "eu-west-1", Production, "",
+			[]string{`bac:environment: "production", but stack staging-eu-west-1 is named for staging`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Defaults(tt.env, tt.region)
+			c.RegionMismatch = tt.mismatch
+			ps := CheckStackIdentity(tt.stack, c)
+			if len(ps) != len(tt.want) {
+				t.Fatalf("got %v, want %v", ps, tt.want)
+			}
+			for i, want := range tt.want {
+				if !strings.HasPrefix(ps[i].String(), want) {
+					t.Errorf("problem %d = %q, want prefix %q", i, ps[i], want)
+				}
+			}
+		})
 	}
 }

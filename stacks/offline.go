@@ -19,9 +19,11 @@ type OfflineStack struct {
 }
 
 // PrepareOffline parses a stack file once and fills in its missing secrets.
-// The problems are Parse's, except that missing secrets are placeholders.
+// The problems are Parse's and CheckStackIdentity's, except that missing
+// secrets are placeholders.
 func PrepareOffline(sf stackfile.File) (OfflineStack, validate.Problems) {
 	cfg, ps := Decode(sf.Values)
+	ps.Extend(CheckStackIdentity(sf.Stack, cfg))
 	if len(ps) > 0 {
 		return OfflineStack{File: sf, Config: cfg}, ps
 	}

@@ -48,6 +48,7 @@ type Platform struct {
 func Program(ctx *pulumi.Context) error {
 	values, secretKeys := ReadConfig(ctx)
 	cfg, problems := Parse(values, secretKeys)
+	problems.Extend(CheckStackIdentity(ctx.Stack(), cfg))
 	if err := problems.Err(); err != nil {
 		return err
 	}

@@ -132,8 +132,36 @@ func TestPlanRejectsBadConfigWithExitCode2(t *testing.T) {
 	}
 	for _, want := range []string{
 		"bac:cluster.nodePools.compute: minSize 60 > maxSize 50",
-		"bac:cluster.publicAccessCidrs[0]: 0.0.0.0/0 opens the production API endpoint",
+		"bac:cluster.publicAccessCidrs: with runnerCidrs, admits the whole IPv4 internet to the production API endpoint",
 		"Pulumi.prod-us-east-1.yaml",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+// TestBrokenYAMLIsAConfigurationError: a syntax error or a repeated key
+// exits 2 naming the file and line, and the other files' problems are
+// reported beside it.
+func TestBrokenYAMLIsAConfigurationError(t *testing.T) {
+	dir := badProject(t, "config:\n  bac:environment: production\n  bac:region: us-east-1\n  bac:network: {cidr: 10.10.0.0/16\n")
+	for name, body := range map[string]string{
+		"Pulumi.staging-us-east-1.yaml": "config:\n  bac:environment: staging\n  bac:region: us-east-1\n  bac:environment: production\n",
+		"Pulumi.staging-eu-west-1.yaml": "config:\n  bac:environment: staging\n  bac:region: eu-west-1\n  bac:network: {cidr: 10.120.0.0/33}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := runPlan(t, "plan", "--dir", dir)
+	if code != 2 || out != "" {
+		t.Fatalf("exit %d, stdout %q, want 2 and no plan", code, out)
+	}
+	for _, want := range []string{
+		filepath.Join(dir, "Pulumi.prod-us-east-1.yaml") + ":4: invalid YAML: did not find expected ',' or '}'",
+		filepath.Join(dir, "Pulumi.staging-us-east-1.yaml") + `:4: key "bac:environment" is already set at line 2`,
+		filepath.Join(dir, "Pulumi.staging-eu-west-1.yaml") + `: bac:network.cidr: "10.120.0.0/33" is not a CIDR block`,
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)

@@ -50,9 +50,16 @@ func loadStacks(dir string, names []string) (string, map[string]stackfile.File, 
 	files := map[string]stackfile.File{}
 	configs := map[string]stacks.Config{}
 	var problems validate.Problems
-	var notes []string
+	var notes, broken []string
 	for _, name := range all {
 		sf, err := stackfile.Read(dir, project, name)
+		var parseErr *stackfile.ParseError
+		if errors.As(err, &parseErr) {
+			// A broken file is a configuration problem; the others are still checked.
+			problems.Extend(parseErr.Problems)
+			broken = append(broken, name)
+			continue
+		}
 		if err != nil {
 			return "", nil, nil, nil, err
 		}
@@ -72,7 +79,7 @@ func loadStacks(dir string, names []string) (string, map[string]stackfile.File, 
 		}
 	}
 	for _, name := range names {
-		if _, ok := files[name]; !ok {
+		if _, ok := files[name]; !ok && !slices.Contains(broken, name) {
 			return "", nil, nil, nil, fmt.Errorf("no stack %q: %s has no Pulumi.%s.yaml (stacks: %v)", name, dir, name, all)
 		}
 	}

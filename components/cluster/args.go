@@ -6,12 +6,13 @@ package cluster
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
+	"github.com/bac-platform/infra/components/kube"
 	"github.com/bac-platform/infra/components/validate"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -199,12 +200,8 @@ var taintEffects = map[string]string{
 }
 
 var (
-	versionPattern = regexp.MustCompile(`^1\.(\d+)$`)
-	clusterName    = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
-	roleARN        = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
-	instanceType   = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
-	volumeTypes    = []string{"gp3", "gp2", "io1", "io2"}
-	amiTypes       = []string{AMITypeStandard, AMITypeNvidia, "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NEURON", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64_NVIDIA"}
+	clusterName = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
+	amiTypes    = []string{AMITypeStandard, AMITypeNvidia, "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NEURON", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64_NVIDIA", "BOTTLEROCKET_ARM_64_NVIDIA"}
 )
 
 // Validate returns every problem in the args, each at its path below path.
@@ -213,46 +210,54 @@ func (a Args) Validate(path string) validate.Problems {
 	if !clusterName.MatchString(a.Name) {
 		ps.Add(path+".name", "%q is not a valid EKS cluster name (1-100 letters, digits, - or _, starting with a letter or digit)", a.Name)
 	}
-	if m := versionPattern.FindStringSubmatch(a.Version); m == nil {
-		ps.Add(path+".version", "%q is not a Kubernetes minor version like %q", a.Version, DefaultKubernetesVersion)
-	} else if minor, _ := strconv.Atoi(m[1]); minor < MinKubernetesVersion {
-		ps.Add(path+".version", "%s is past EKS standard support; use 1.%d or newer (default %s)", a.Version, MinKubernetesVersion, DefaultKubernetesVersion)
-	}
+	a.validateVersion(&ps, path+".version")
 	for i, c := range a.PublicAccessCIDRs {
 		validate.CIDR(&ps, fmt.Sprintf("%s.publicAccessCidrs[%d]", path, i), c)
 	}
 	for i, c := range a.RunnerCIDRs {
 		validate.CIDR(&ps, fmt.Sprintf("%s.runnerCidrs[%d]", path, i), c)
 	}
-	for field, arn := range map[string]string{"deployRoleArn": a.DeployRoleARN, "previewRoleArn": a.PreviewRoleARN} {
-		if arn != "" && !roleARN.MatchString(arn) {
-			ps.Add(path+"."+field, "%q is not an IAM role ARN", arn)
+	for _, field := range []struct{ name, arn string }{{"deployRoleArn", a.DeployRoleARN}, {"previewRoleArn", a.PreviewRoleARN}} {
+		if field.arn != "" {
+			validateRoleARN(&ps, path+"."+field.name, field.arn)
 		}
 	}
 	if a.DeployRoleARN != "" && a.DeployRoleARN == a.PreviewRoleARN {
 		ps.Add(path+".previewRoleArn", "is the deploy role; previews need their own read-only role")
 	}
+	admins := map[string]int{}
 	for i, arn := range a.AdminRoleARNs {
-		if !roleARN.MatchString(arn) {
-			ps.Add(fmt.Sprintf("%s.adminRoleArns[%d]", path, i), "%q is not an IAM role ARN", arn)
+		p := fmt.Sprintf("%s.adminRoleArns[%d]", path, i)
+		validateRoleARN(&ps, p, arn)
+		if first, dup := admins[arn]; dup {
+			ps.Add(p, "%q is also adminRoleArns[%d]; EKS refuses a second access entry for one principal", arn, first)
+		} else if arn == a.DeployRoleARN || (arn == a.PreviewRoleARN && arn != "") {
+			ps.Add(p, "%q already has an access entry as the deploy or preview role; EKS refuses a second one", arn)
 		}
+		admins[arn] = i
 	}
 	validate.Retention(&ps, path+".logRetentionDays", a.LogRetentionDays)
-	for name := range a.AddonVersions {
+	for _, name := range slices.Sorted(maps.Keys(a.AddonVersions)) {
 		if !slices.Contains(Addons, name) {
 			ps.Add(path+".addonVersions."+name, "unknown add-on; the cluster runs %s", strings.Join(Addons, ", "))
+			continue
 		}
+		validateAddonVersion(&ps, path+".addonVersions."+name, a.AddonVersions[name])
 	}
 	if v, pinned := a.AddonVersions["vpc-cni"]; pinned && a.NetworkPolicyEnforcement && !vpcCNIWithNetworkPolicy(v) {
 		ps.Add(path+".addonVersions.vpc-cni", "%q predates network policy enforcement (vpc-cni v1.14.0); pin v1.14 or newer or turn networkPolicyEnforcement off", v)
 	}
-	if len(a.NodePools) == 0 {
+	switch n := len(a.NodePools); {
+	case n == 0:
 		ps.Add(path+".nodePools", "at least one node pool is required")
+	case n > MaxNodeGroups:
+		ps.Add(path+".nodePools", "%d pools exceed EKS's %d managed node groups per cluster", n, MaxNodeGroups)
 	}
 	groupNames := map[string]string{}
 	for _, key := range a.PoolKeys() {
 		pool := a.NodePools[key]
 		poolPath := path + ".nodePools." + key
+		kube.ValidateLabelKey(&ps, poolPath, key)
 		ps.Extend(pool.Validate(poolPath))
 		if other, dup := groupNames[pool.NodeGroupName]; dup && pool.NodeGroupName != "" {
 			ps.Add(poolPath+".nodeGroupName", "%q is also used by pool %q", pool.NodeGroupName, other)
@@ -267,20 +272,28 @@ func (p NodePool) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if p.NodeGroupName == "" {
 		ps.Add(path+".nodeGroupName", "is required")
+	} else if !nodeGroupName.MatchString(p.NodeGroupName) {
+		ps.Add(path+".nodeGroupName", "%q is not an EKS node group name prefix (1-%d letters, digits, - or _, starting with a letter or digit)", p.NodeGroupName, maxNodeGroupPrefix)
 	}
 	if len(p.InstanceTypes) == 0 {
 		ps.Add(path+".instanceTypes", "at least one instance type is required")
 	}
+	seen := map[string]bool{}
 	for i, t := range p.InstanceTypes {
-		if !instanceType.MatchString(t) {
-			ps.Add(fmt.Sprintf("%s.instanceTypes[%d]", path, i), "%q is not an EC2 instance type like m6i.2xlarge", t)
+		if seen[t] {
+			ps.Add(fmt.Sprintf("%s.instanceTypes[%d]", path, i), "%q is listed twice", t)
 		}
+		seen[t] = true
 	}
+	p.validateInstanceTypes(&ps, path)
 	if p.MinSize < 0 {
 		ps.Add(path, "minSize %d < 0", p.MinSize)
 	}
 	if p.MaxSize < 1 {
 		ps.Add(path, "maxSize %d < 1 (EKS requires at least 1)", p.MaxSize)
+	}
+	if p.MaxSize > MaxNodesPerGroup {
+		ps.Add(path, "maxSize %d > %d, the nodes EKS allows in one managed node group; split the pool", p.MaxSize, MaxNodesPerGroup)
 	}
 	if p.MinSize > p.MaxSize {
 		ps.Add(path, "minSize %d > maxSize %d", p.MinSize, p.MaxSize)
@@ -291,36 +304,42 @@ func (p NodePool) Validate(path string) validate.Problems {
 	if p.DesiredSize > p.MaxSize {
 		ps.Add(path, "desiredSize %d > maxSize %d", p.DesiredSize, p.MaxSize)
 	}
+	kube.ValidateLabels(&ps, path+".labels", p.Labels)
+	if len(p.Taints) > MaxTaints {
+		ps.Add(path+".taints", "%d taints exceed EKS's %d per node group", len(p.Taints), MaxTaints)
+	}
+	taints := map[string]int{}
 	for i, t := range p.Taints {
 		tPath := fmt.Sprintf("%s.taints[%d]", path, i)
 		if t.Key == "" {
 			ps.Add(tPath+".key", "is required")
+		} else {
+			kube.ValidateLabelKey(&ps, tPath+".key", t.Key)
+		}
+		if t.Value != "" {
+			kube.ValidateLabelValue(&ps, tPath+".value", t.Value)
 		}
 		if _, ok := taintEffects[t.Effect]; !ok {
 			ps.Add(tPath+".effect", "%q is not a Kubernetes taint effect (NoSchedule, PreferNoSchedule, NoExecute)", t.Effect)
 		}
-	}
-	if p.DiskSizeGiB <= 0 {
-		ps.Add(path+".diskSize", "%d GiB must be > 0", p.DiskSizeGiB)
-	}
-	if !slices.Contains(volumeTypes, p.DiskType) {
-		ps.Add(path+".diskType", "%q is not one of %s", p.DiskType, strings.Join(volumeTypes, ", "))
-	}
-	if p.DiskType == "gp3" {
-		if p.DiskIOPS != 0 && (p.DiskIOPS < 3000 || p.DiskIOPS > 16000) {
-			ps.Add(path+".diskIops", "%d is outside gp3's 3000-16000", p.DiskIOPS)
+		if first, dup := taints[t.Key+":"+t.Effect]; dup {
+			ps.Add(tPath, "key %q with effect %s is also taints[%d]; Kubernetes allows one taint per key and effect", t.Key, t.Effect, first)
 		}
-		if p.DiskThroughputMiBps != 0 && (p.DiskThroughputMiBps < 125 || p.DiskThroughputMiBps > 1000) {
-			ps.Add(path+".diskThroughput", "%d MiB/s is outside gp3's 125-1000", p.DiskThroughputMiBps)
-		}
-	} else if p.DiskThroughputMiBps != 0 {
-		ps.Add(path+".diskThroughput", "only gp3 volumes take a throughput setting")
+		taints[t.Key+":"+t.Effect] = i
 	}
+	p.validateVolume(&ps, path)
 	if !slices.Contains(amiTypes, p.AMIType) {
 		ps.Add(path+".amiType", "%q is not one of %s", p.AMIType, strings.Join(amiTypes, ", "))
 	}
 	return ps
 }
+
+// maxNodeGroupPrefix is the longest nodeGroupName: EKS node group names
+// are at most 63 characters, and the group is named by prefix (the name,
+// "-" and the provider's 26-character unique suffix).
+const maxNodeGroupPrefix = 36
+
+var nodeGroupName = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,35}$`)
 
 // vpcCNIWithNetworkPolicy reports whether a vpc-cni add-on version
 // (v1.19.2-eksbuild.1) has the network policy agent: v1.14.0 and later

@@ -414,7 +414,7 @@ func (a Args) Validate(path string) validate.Problems {
 	for i, s := range a.Services {
 		names[i] = s.Name
 	}
-	kube.ValidateName(&ps, path+".namespace", a.Namespace)
+	kube.ValidateNamespace(&ps, path+".namespace", a.Namespace)
 	ps.Extend(a.Chart.Validate(path + ".chart"))
 	ps.Extend(a.Image.Validate(path + ".image"))
 	ps.Extend(a.ControllerImage.Validate(path + ".controllerImage"))
@@ -437,9 +437,7 @@ func (a Args) Validate(path string) validate.Problems {
 			ps.Add(path+".autoscaling."+pct.name, "%d is not a percentage", pct.v)
 		}
 	}
-	if a.SSLProtocols != "TLSv1.3" {
-		ps.Add(path+".sslProtocols", "%q: the gateway accepts TLS 1.3 only", a.SSLProtocols)
-	}
+	a.validateTLS(&ps, path)
 	if h := a.Postgres.ExternalHost; h != "" {
 		validate.DNSName(&ps, path+".postgres.externalHost", h)
 		if a.Postgres.Port < 1 || a.Postgres.Port > 65535 || a.Postgres.Database == "" || a.Postgres.User == "" {
@@ -461,9 +459,7 @@ func (a Args) Validate(path string) validate.Problems {
 	if up.TimeoutMs < 1 {
 		ps.Add(path+".crmUpstream.timeoutMs", "%d must be positive", up.TimeoutMs)
 	}
-	if a.CORS.Credentials && slices.Contains(a.CORS.Origins, "*") {
-		ps.Add(path+".cors.origins", `"*" with credentials lets any site make authenticated calls; list the origins`)
-	}
+	a.validateCORS(&ps, path)
 	if a.OIDC.Enabled && !strings.HasPrefix(a.OIDC.Issuer, "https://") {
 		ps.Add(path+".oidc.issuer", "%q must be an https URL (set by the stack from the identity component; set it when identity is external)", a.OIDC.Issuer)
 	}
@@ -472,11 +468,6 @@ func (a Args) Validate(path string) validate.Problems {
 	}
 	if len(a.CORS.Origins) == 0 {
 		ps.Add(path+".cors.origins", "at least one origin is required (the stack defaults it to the app host of its domain)")
-	}
-	for i, o := range a.CORS.Origins {
-		if validate.Placeholder(o, true) {
-			ps.Add(fmt.Sprintf("%s.cors.origins[%d]", path, i), "%q is a placeholder", o)
-		}
 	}
 	validate.DNSName(&ps, path+".host (from the domain)", a.Host)
 	for i, h := range append(append([]string{}, a.RequestTransformer.AddHeaders...), a.RequestTransformer.ReplaceHeaders...) {
@@ -487,27 +478,6 @@ func (a Args) Validate(path string) validate.Problems {
 			ps.Add(fmt.Sprintf("%s.requestTransformer.headers[%d]", path, i), "%q is not name:value", h)
 		}
 	}
-	for i, r := range a.Routes {
-		p := fmt.Sprintf("%s.routes[%d]", path, i)
-		if !slices.Contains(names, r.Service) {
-			ps.Add(p+".service", "%q is not a business service (%s)", r.Service, strings.Join(names, ", "))
-		}
-		if !strings.HasPrefix(r.Path, "/") {
-			ps.Add(p+".path", "%q must start with /", r.Path)
-		}
-		limited := false
-		for _, pl := range r.Plugins {
-			if !slices.Contains(PluginNames, pl) {
-				ps.Add(p+".plugins", "%q is not one of the gateway's plugins (%s)", pl, strings.Join(PluginNames, ", "))
-			}
-			if pl == PluginOIDC && !a.OIDC.Enabled {
-				ps.Add(p+".plugins", "%q needs %s.oidc.enabled", pl, path)
-			}
-			limited = limited || strings.HasPrefix(pl, "rate-limiting")
-		}
-		if !limited {
-			ps.Add(p+".plugins", "every public route needs a rate-limiting plugin")
-		}
-	}
+	a.validateRoutes(&ps, path, names)
 	return ps
 }

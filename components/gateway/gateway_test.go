@@ -361,9 +361,42 @@ func TestValidate(t *testing.T) {
 		mutate func(a *gateway.Args)
 		want   string
 	}{
-		{"tls 1.2", func(a *gateway.Args) { a.SSLProtocols = "TLSv1.2 TLSv1.3" }, `bac:gateway.sslProtocols: "TLSv1.2 TLSv1.3": the gateway accepts TLS 1.3 only`},
-		{"wildcard cors", func(a *gateway.Args) { a.CORS.Origins = []string{"*"} }, `bac:gateway.cors.origins: "*" with credentials`},
-		{"latest image", func(a *gateway.Args) { a.Image.Tag = "latest" }, `bac:gateway.image.tag: "latest" is not a pinned version`},
+		{"tls 1.2 asked of a named suite", func(a *gateway.Args) { a.SSLProtocols = "TLSv1.2 TLSv1.3" },
+			`bac:gateway.sslProtocols: "TLSv1.2 TLSv1.3" is ignored: Kong applies ssl_protocols only with the custom cipher suite, and "modern" serves TLSv1.3`},
+		{"tls 1.3 asked of intermediate", func(a *gateway.Args) { a.SSLCipherSuite = "intermediate" },
+			`bac:gateway.sslCipherSuite: "intermediate" serves TLSv1.2 TLSv1.3 (Kong ignores sslProtocols "TLSv1.3" unless the suite is custom)`},
+		{"fips serves 1.2", func(a *gateway.Args) { a.SSLCipherSuite = "fips" }, `bac:gateway.sslCipherSuite: "fips" serves TLSv1.2`},
+		{"custom suite with 1.2", func(a *gateway.Args) { a.SSLCipherSuite, a.SSLProtocols = "custom", "TLSv1.2" },
+			`bac:gateway.sslProtocols: "TLSv1.2": the gateway serves TLS 1.3 only`},
+		{"unknown suite", func(a *gateway.Args) { a.SSLCipherSuite = "strong" }, `bac:gateway.sslCipherSuite: "strong" is not one of Kong's cipher suites`},
+		{"wildcard cors", func(a *gateway.Args) { a.CORS.Origins = []string{"*"} }, `bac:gateway.cors.origins[0]: "*" lets any site call the API`},
+		{"cors origin as a regex", func(a *gateway.Args) { a.CORS.Origins = []string{`https://.*\.bac-platform\.io`} },
+			`bac:gateway.cors.origins[0]: "https://.*\\.bac-platform\\.io" is a regular expression to Kong`},
+		{"cors glob", func(a *gateway.Args) { a.CORS.Origins = []string{"https://*.bac-platform.io"} },
+			`bac:gateway.cors.origins[0]: "https://*.bac-platform.io" is a regular expression to Kong`},
+		{"cors origin with a path", func(a *gateway.Args) { a.CORS.Origins = []string{"https://app.bac-platform.io/login"} },
+			`bac:gateway.cors.origins[0]: "https://app.bac-platform.io/login" has a path`},
+		{"cors origin not a URL", func(a *gateway.Args) { a.CORS.Origins = []string{"app.bac-platform.io"} },
+			`bac:gateway.cors.origins[0]: "app.bac-platform.io" is not an origin`},
+		{"cors origin twice", func(a *gateway.Args) {
+			a.CORS.Origins = []string{"https://app.bac-platform.io", "https://app.bac-platform.io"}
+		},
+			`bac:gateway.cors.origins[1]: "https://app.bac-platform.io" is also origins[0]`},
+		{"route without authentication", func(a *gateway.Args) {
+			a.Routes[1].Plugins = []string{gateway.PluginRateLimitGlobal, gateway.PluginCORS}
+		},
+			"bac:gateway.routes[1].plugins: every public route needs authentication (jwt-auth or oidc-keycloak)"},
+		{"two routes for one service", func(a *gateway.Args) { a.Routes[1].Service = "crm" }, `bac:gateway.routes[1].service: "crm" already has routes[0]`},
+		{"two routes on one path", func(a *gateway.Args) { a.Routes[2].Path = "/v1/erp" }, `bac:gateway.routes[2].path: "/v1/erp" is also routes[1]'s path`},
+		{"route path with a query", func(a *gateway.Args) { a.Routes[0].Path = "/v1/crm?x=1" }, `bac:gateway.routes[0].path: "/v1/crm?x=1" must be a URL path`},
+		{"moving image tag", func(a *gateway.Args) { a.Image.Tag = "stable" }, `bac:gateway.image.tag: "stable" is a moving tag`},
+		{"tag in the repository", func(a *gateway.Args) { a.ControllerImage.Repository = "kong/kubernetes-ingress-controller:3.5" },
+			`bac:gateway.controllerImage.repository: "kong/kubernetes-ingress-controller:3.5" must name the repository only`},
+		{"chart over http", func(a *gateway.Args) { a.Chart.Repository = "http://charts.konghq.com" },
+			`bac:gateway.chart.repository: "http://charts.konghq.com" is not an https:// or oci:// chart repository`},
+		{"request above limit", func(a *gateway.Args) { a.Resources.Requests.CPU = "4" }, "bac:gateway.resources.requests.cpu: 4 is above the limit 2000m"},
+		{"reserved namespace", func(a *gateway.Args) { a.Namespace = "kube-system" }, `bac:gateway.namespace: "kube-system" is reserved for Kubernetes`},
+		{"latest image", func(a *gateway.Args) { a.Image.Tag = "latest" }, `bac:gateway.image.tag: "latest" is a moving tag, not a pinned version`},
 		{"unpinned chart", func(a *gateway.Args) { a.Chart.Version = "~3.2" }, `bac:gateway.chart.version: "~3.2" is not an exact chart version`},
 		{"shell substitution", func(a *gateway.Args) {
 			a.RequestTransformer.AddHeaders = []string{"X-Request-Time:$(date -u +%Y-%m-%dT%H:%M:%SZ)"}

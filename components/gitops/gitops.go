@@ -6,6 +6,8 @@ package gitops
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/bac-platform/infra/components/kube"
 	"github.com/bac-platform/infra/components/services"
@@ -102,7 +104,7 @@ func (a Args) Validate(path string) validate.Problems {
 	if !a.Enabled {
 		return ps
 	}
-	kube.ValidateName(&ps, path+".namespace", a.Namespace)
+	kube.ValidateNamespace(&ps, path+".namespace", a.Namespace)
 	ps.Extend(a.Chart.Validate(path + ".chart"))
 	ps.Extend(a.Image.Validate(path + ".image"))
 	ps.Extend(a.ControllerResources.Validate(path + ".controllerResources"))
@@ -119,9 +121,47 @@ func (a Args) Validate(path string) validate.Problems {
 	}
 	if a.RepoURL == "" || validate.Placeholder(a.RepoURL, true) {
 		ps.Add(path+".repoUrl", "%q: the platform repository Argo CD syncs is required", a.RepoURL)
+	} else {
+		validateRepoURL(&ps, path+".repoUrl", a.RepoURL)
+	}
+	if strings.TrimSpace(a.TargetRevision) == "" || strings.ContainsAny(a.TargetRevision, "* ") {
+		ps.Add(path+".targetRevision", "%q is not a branch, tag or commit", a.TargetRevision)
+	}
+	if a.HelmRepoURL != "" {
+		kube.ValidateChartRepository(&ps, path+".helmRepoUrl", a.HelmRepoURL)
 	}
 	validate.DNSName(&ps, path+".hostname (from the domain)", a.Hostname)
 	return ps
+}
+
+// validateRepoURL checks a Git repository URL as Argo CD clones it: https
+// or ssh (ssh://host/path or the scp-like git@host:path), never plain http,
+// git:// or file (unauthenticated, unencrypted or local), no credentials in
+// the URL (Argo CD keeps them in repository Secrets) and no glob (a
+// repository URL names one repository).
+func validateRepoURL(ps *validate.Problems, path, repo string) {
+	if strings.ContainsAny(repo, "*?[") {
+		ps.Add(path, "%q is a pattern; name one repository", repo)
+		return
+	}
+	if user, rest, scp := strings.Cut(repo, "@"); scp && !strings.Contains(user, "://") && strings.Contains(rest, ":") {
+		host, repoPath, _ := strings.Cut(rest, ":")
+		if !strings.Contains(host, ".") || strings.Trim(repoPath, "/") == "" {
+			ps.Add(path, "%q is not an ssh repository like git@github.com:org/repo.git", repo)
+		}
+		return
+	}
+	u, err := url.Parse(repo)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "ssh"):
+		ps.Add(path, "%q is not an https:// or ssh repository URL (Argo CD must fetch it authenticated and encrypted)", repo)
+	case u.Scheme == "https" && u.User != nil:
+		ps.Add(path, "%q carries credentials; give them to Argo CD as a repository Secret", repo)
+	case u.User != nil && func() bool { _, set := u.User.Password(); return set }():
+		ps.Add(path, "%q carries a password; give Argo CD an ssh key as a repository Secret", repo)
+	case strings.Trim(u.Path, "/") == "":
+		ps.Add(path, "%q names no repository", repo)
+	}
 }
 
 // Owners of the Applications (Args.AppsOwner).

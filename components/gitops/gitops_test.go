@@ -183,3 +183,45 @@ func TestNoIstioAppWhenPulumiInstallsIstiod(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateRepositories(t *testing.T) {
+	tests := []struct {
+		name, repo, want string
+	}{
+		{"https", "https://github.com/bac-platform/platform-gitops", ""},
+		{"ssh URL", "ssh://git@github.com/bac-platform/platform-gitops.git", ""},
+		{"scp-like ssh", "git@github.com:bac-platform/platform-gitops.git", ""},
+		{"plain http", "http://github.com/bac-platform/platform-gitops",
+			`bac:gitops.repoUrl: "http://github.com/bac-platform/platform-gitops" is not an https:// or ssh repository URL`},
+		{"git protocol", "git://github.com/bac-platform/platform-gitops",
+			`bac:gitops.repoUrl: "git://github.com/bac-platform/platform-gitops" is not an https:// or ssh repository URL`},
+		{"local path", "file:///srv/platform-gitops", `bac:gitops.repoUrl: "file:///srv/platform-gitops" is not an https:// or ssh repository URL`},
+		{"token in the URL", "https://x-access-token:ghp_abc@github.com/bac-platform/platform-gitops",
+			`bac:gitops.repoUrl: "https://x-access-token:ghp_abc@github.com/bac-platform/platform-gitops" carries credentials`},
+		{"password over ssh", "ssh://git:hunter2@github.com/bac-platform/platform-gitops.git",
+			`bac:gitops.repoUrl: "ssh://git:hunter2@github.com/bac-platform/platform-gitops.git" carries a password`},
+		{"glob", "https://github.com/bac-platform/*", `bac:gitops.repoUrl: "https://github.com/bac-platform/*" is a pattern; name one repository`},
+		{"no repository", "https://github.com/", `bac:gitops.repoUrl: "https://github.com/" names no repository`},
+		{"scp-like without a path", "git@github.com:", `bac:gitops.repoUrl: "git@github.com:" is not an ssh repository`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := gitops.DefaultArgs()
+			a.Hostname, a.RepoURL = "argocd.bac-platform.io", tt.repo
+			ps := a.Validate("bac:gitops")
+			switch {
+			case tt.want == "" && len(ps) != 0:
+				t.Fatalf("problems = %v", ps)
+			case tt.want != "" && (len(ps) != 1 || !strings.HasPrefix(ps[0].String(), tt.want)):
+				t.Fatalf("problems = %v, want one starting %q", ps, tt.want)
+			}
+		})
+	}
+	a := gitops.DefaultArgs()
+	a.Hostname, a.RepoURL, a.TargetRevision, a.HelmRepoURL = "argocd.bac-platform.io", tests[0].repo, "", "http://charts.helm.sh/stable"
+	ps := a.Validate("bac:gitops")
+	if len(ps) != 2 || !strings.HasPrefix(ps[0].String(), `bac:gitops.targetRevision: "" is not a branch, tag or commit`) ||
+		!strings.HasPrefix(ps[1].String(), `bac:gitops.helmRepoUrl: "http://charts.helm.sh/stable" is not an https:// or oci:// chart repository`) {
+		t.Fatalf("problems = %v", ps)
+	}
+}

@@ -190,7 +190,7 @@ func (a Args) Validate(path string) validate.Problems {
 	if !a.Enabled {
 		return ps
 	}
-	kube.ValidateName(&ps, path+".namespace", a.Namespace)
+	kube.ValidateNamespace(&ps, path+".namespace", a.Namespace)
 	ps.Extend(a.Image.Validate(path + ".image"))
 	ps.Extend(a.Resources.Validate(path + ".resources"))
 	ps.Extend(a.ReadinessProbe.Validate(path + ".readinessProbe"))
@@ -228,16 +228,8 @@ func (a Args) Validate(path string) validate.Problems {
 	} else if validate.Placeholder(db.Hostname(), true) {
 		ps.Add(path+".databaseUrl", "%q is a placeholder host", a.DatabaseURL)
 	}
-	for field, list := range map[string][]string{"redirectUris": a.Client.RedirectURIs, "webOrigins": a.Client.WebOrigins} {
-		if len(list) == 0 {
-			ps.Add(path+".client."+field, "at least one is required")
-		}
-		for i, v := range list {
-			if !strings.HasPrefix(v, "https://") || validate.Placeholder(v, true) {
-				ps.Add(fmt.Sprintf("%s.client.%s[%d]", path, field, i), "%q must be an https URL of a real host", v)
-			}
-		}
-	}
+	validateRedirectURIs(&ps, path+".client.redirectUris", a.Client.RedirectURIs)
+	validateWebOrigins(&ps, path+".client.webOrigins", a.Client.WebOrigins)
 	if a.Client.ImplicitFlowEnabled || a.Client.DirectAccessGrantsEnabled {
 		ps.Add(path+".client", "the implicit and direct-access-grant (password) flows must stay off")
 	}
@@ -255,6 +247,54 @@ func (a Args) Validate(path string) validate.Problems {
 		}
 	}
 	return ps
+}
+
+// validateRedirectURIs checks the client's redirect URIs as Keycloak reads
+// them: a "*" anywhere makes Keycloak match by prefix (an open redirect for
+// authorisation codes), so every URI is exact, https, of a real host, and
+// without a fragment (OAuth 2.0 forbids one in a redirect URI).
+func validateRedirectURIs(ps *validate.Problems, path string, list []string) {
+	if len(list) == 0 {
+		ps.Add(path, "at least one is required")
+	}
+	for i, v := range list {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		u, err := url.Parse(v)
+		switch {
+		case strings.Contains(v, "*"):
+			ps.Add(p, "%q is a wildcard; Keycloak then redirects codes to any matching URL; list each exact URI", v)
+		case err != nil || u.Scheme != "https" || u.Host == "" || validate.Placeholder(v, true):
+			ps.Add(p, "%q must be an https URL of a real host", v)
+		case u.Fragment != "" || strings.Contains(v, "#"):
+			ps.Add(p, "%q has a fragment, which OAuth 2.0 forbids in a redirect URI", v)
+		case u.User != nil:
+			ps.Add(p, "%q carries credentials", v)
+		}
+	}
+}
+
+// validateWebOrigins checks the client's web origins: Keycloak reads "*" as
+// every origin and "+" as the origins of the redirect URIs; each listed
+// origin is an https scheme://host[:port] with no path.
+func validateWebOrigins(ps *validate.Problems, path string, list []string) {
+	if len(list) == 0 {
+		ps.Add(path, "at least one is required")
+	}
+	for i, v := range list {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if v == "+" {
+			continue // the redirect URIs' origins, each checked above
+		}
+		u, err := url.Parse(v)
+		switch {
+		case strings.Contains(v, "*"):
+			ps.Add(p, "%q is a wildcard; Keycloak then admits browser calls from any site; list each origin (or + for the redirect URIs' origins)", v)
+		case err != nil || u.Scheme != "https" || u.Host == "" || validate.Placeholder(v, true):
+			ps.Add(p, "%q must be an https origin of a real host", v)
+		case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+			ps.Add(p, "%q is not an origin (scheme://host[:port], no path)", v)
+		}
+	}
 }
 
 // mustAtoi converts digits the regexp already matched.

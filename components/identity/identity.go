@@ -178,10 +178,13 @@ func NewIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Res
 	return id, nil
 }
 
+// ServerArgs are the Keycloak server's arguments, all constants.
+var ServerArgs = []string{"start", "--optimized", "--http-enabled=true", "--proxy-headers=xforwarded"}
+
 // workload is the seed's Keycloak Deployment and Service, with the option
 // names of the pinned release: --proxy-headers replaces the removed --proxy,
-// --hostname takes the full URL, and the bootstrap admin variables replace
-// KEYCLOAK_ADMIN.
+// the hostname (KC_HOSTNAME) takes the full URL, and the bootstrap admin
+// variables replace KEYCLOAK_ADMIN.
 //
 // Keycloak bakes its build-time options (db, features, health, metrics) into
 // /opt/keycloak/lib/quarkus. A plain `start` with options that differ from
@@ -211,8 +214,12 @@ func workload(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceO
 	buildOptions := BuildOptions(a.Features)
 	workload := kube.WorkloadArgs{
 		App: AppName, Namespace: a.Namespace, Image: a.Image, Replicas: a.Replicas,
-		Args: []string{"start", "--optimized", "--hostname=https://" + a.Hostname, "--http-enabled=true", "--proxy-headers=xforwarded"},
+		// Constants only: kc.sh runs its arguments through eval, so no
+		// configuration value may become one. The hostname is an
+		// environment variable, which Keycloak reads without a shell.
+		Args: ServerArgs,
 		Env: append(corev1.EnvVarArray{
+			kube.EnvValue("KC_HOSTNAME", "https://"+a.Hostname),
 			kube.EnvValue("KC_DB_URL", a.DatabaseURL),
 			kube.EnvFromSecret("KC_DB_USERNAME", DBSecretName, "username"),
 			kube.EnvFromSecret("KC_DB_PASSWORD", DBSecretName, "password"),

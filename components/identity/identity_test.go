@@ -106,6 +106,16 @@ func TestClientRolesAndFederation(t *testing.T) {
 	})
 }
 
+// TestWebOriginsMayFollowTheRedirectURIs: Keycloak's "+" admits the
+// redirect URIs' own origins, which are exact.
+func TestWebOriginsMayFollowTheRedirectURIs(t *testing.T) {
+	a := configured()
+	a.Client.WebOrigins = []string{"+"}
+	if ps := a.Validate("bac:identity"); len(ps) != 0 {
+		t.Fatalf("problems = %v", ps)
+	}
+}
+
 func TestKeycloakWorkload(t *testing.T) {
 	m := deploy(t, configured())
 	d, _ := m.Find("kubernetes:apps/v1:Deployment", "identity-keycloak")
@@ -113,7 +123,7 @@ func TestKeycloakWorkload(t *testing.T) {
 	check(t, d, map[string]any{
 		"metadata.namespace": "auth", "spec.replicas": 3.0,
 		c + "image": "quay.io/keycloak/keycloak:26.4.7",
-		c + "args":  []any{"start", "--optimized", "--hostname=https://auth.bac-platform.io", "--http-enabled=true", "--proxy-headers=xforwarded"},
+		c + "args":  []any{"start", "--optimized", "--http-enabled=true", "--proxy-headers=xforwarded"},
 		c + "securityContext.readOnlyRootFilesystem": true,
 		c + "resources.requests":                     map[string]any{"cpu": "1000m", "memory": "2Gi"},
 		c + "resources.limits":                       map[string]any{"cpu": "2000m", "memory": "4Gi"},
@@ -135,7 +145,8 @@ func TestKeycloakWorkload(t *testing.T) {
 		}
 	}
 	want := map[string]any{
-		"KC_DB": "postgres", "KC_DB_URL": "jdbc:postgresql://keycloak-db.bac-platform.io:5432/keycloak",
+		"KC_HOSTNAME": "https://auth.bac-platform.io",
+		"KC_DB":       "postgres", "KC_DB_URL": "jdbc:postgresql://keycloak-db.bac-platform.io:5432/keycloak",
 		"KC_DB_USERNAME": "secret:keycloak-db-secret/username", "KC_DB_PASSWORD": "secret:keycloak-db-secret/password",
 		"KC_BOOTSTRAP_ADMIN_USERNAME": "admin", "KC_BOOTSTRAP_ADMIN_PASSWORD": "secret:keycloak-admin-secret/password",
 		"KC_FEATURES": "token-exchange,admin-fine-grained-authz", "KC_HEALTH_ENABLED": "true", "KC_METRICS_ENABLED": "true",
@@ -249,6 +260,19 @@ func TestValidate(t *testing.T) {
 			`bac:identity.ldap.connectionUrl: "ldaps://ldap.example.com:636" is a placeholder`},
 		{"http redirect", func(a *identity.Args) { a.Client.RedirectURIs = []string{"http://app.bac-platform.io/cb"} },
 			`bac:identity.client.redirectUris[0]: "http://app.bac-platform.io/cb" must be an https URL`},
+		{"wildcard redirect", func(a *identity.Args) { a.Client.RedirectURIs = []string{"https://app.bac-platform.io/*"} },
+			`bac:identity.client.redirectUris[0]: "https://app.bac-platform.io/*" is a wildcard`},
+		{"redirect to any host", func(a *identity.Args) { a.Client.RedirectURIs = []string{"*"} }, `bac:identity.client.redirectUris[0]: "*" is a wildcard`},
+		{"redirect with a fragment", func(a *identity.Args) { a.Client.RedirectURIs = []string{"https://app.bac-platform.io/cb#x"} },
+			`bac:identity.client.redirectUris[0]: "https://app.bac-platform.io/cb#x" has a fragment`},
+		{"any web origin", func(a *identity.Args) { a.Client.WebOrigins = []string{"*"} }, `bac:identity.client.webOrigins[0]: "*" is a wildcard`},
+		{"wildcard web origin", func(a *identity.Args) { a.Client.WebOrigins = []string{"https://*.bac-platform.io"} },
+			`bac:identity.client.webOrigins[0]: "https://*.bac-platform.io" is a wildcard`},
+		{"web origin with a path", func(a *identity.Args) { a.Client.WebOrigins = []string{"https://app.bac-platform.io/home"} },
+			`bac:identity.client.webOrigins[0]: "https://app.bac-platform.io/home" is not an origin`},
+		{"reserved namespace", func(a *identity.Args) { a.Namespace = "default" }, `bac:identity.namespace: "default" is reserved for Kubernetes`},
+		{"memory without a unit", func(a *identity.Args) { a.Resources.Requests.Memory = "512" },
+			`bac:identity.resources.requests.memory: "512" is less than 4Mi: memory without a unit is bytes`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

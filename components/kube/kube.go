@@ -5,10 +5,10 @@ package kube
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/bac-platform/infra/components/validate"
+	"github.com/blang/semver"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -29,20 +29,18 @@ func (i Image) String() string {
 	return i.Repository + ":" + i.Tag
 }
 
-// Validate rejects unpinned images: no tag, or the moving "latest" tag.
+// Validate requires a real repository and a pinned tag: a release version
+// or a digest, never a moving tag (latest, main, stable, ...).
 func (i Image) Validate(path string) validate.Problems {
 	var ps validate.Problems
 	if i.Repository == "" {
 		ps.Add(path+".repository", "is required")
 	} else if validate.Placeholder(i.Repository, true) {
 		ps.Add(path+".repository", "%q is a placeholder; name the real image", i.Repository)
+	} else if strings.ContainsAny(i.Repository, ":@ ") {
+		ps.Add(path+".repository", "%q must name the repository only; the version goes in tag", i.Repository)
 	}
-	switch {
-	case i.Tag == "":
-		ps.Add(path+".tag", "is required: pin a version, never rely on latest")
-	case i.Tag == "latest":
-		ps.Add(path+".tag", `"latest" is not a pinned version`)
-	}
+	ValidateImageTag(&ps, path+".tag", i.Tag)
 	return ps
 }
 
@@ -53,18 +51,15 @@ type Chart struct {
 	Version    string `json:"version"`
 }
 
-var semver = regexp.MustCompile(`^v?\d+\.\d+\.\d+([-+].+)?$`)
-
-// Validate requires an exact chart version.
+// Validate requires an https or oci repository, a chart name and an exact
+// chart version.
 func (c Chart) Validate(path string) validate.Problems {
 	var ps validate.Problems
-	if c.Repository == "" {
-		ps.Add(path+".repository", "is required")
-	}
+	ValidateChartRepository(&ps, path+".repository", c.Repository)
 	if c.Name == "" {
 		ps.Add(path+".name", "is required")
 	}
-	if !semver.MatchString(c.Version) {
+	if _, err := semver.Parse(strings.TrimPrefix(c.Version, "v")); err != nil {
 		ps.Add(path+".version", "%q is not an exact chart version like 1.2.3", c.Version)
 	}
 	return ps
@@ -82,25 +77,11 @@ type Resources struct {
 	Limits   Quantities `json:"limits"`
 }
 
-var (
-	cpuQuantity    = regexp.MustCompile(`^\d+(\.\d+)?m?$`)
-	memoryQuantity = regexp.MustCompile(`^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$`)
-)
-
-// Validate requires every request and limit, in Kubernetes quantity syntax.
+// Validate requires every request and limit as a Kubernetes quantity, each
+// request at most its limit.
 func (r Resources) Validate(path string) validate.Problems {
 	var ps validate.Problems
-	for _, q := range []struct {
-		path, value string
-		re          *regexp.Regexp
-	}{
-		{".requests.cpu", r.Requests.CPU, cpuQuantity}, {".requests.memory", r.Requests.Memory, memoryQuantity},
-		{".limits.cpu", r.Limits.CPU, cpuQuantity}, {".limits.memory", r.Limits.Memory, memoryQuantity},
-	} {
-		if !q.re.MatchString(q.value) {
-			ps.Add(path+q.path, "%q is not a Kubernetes quantity (every container needs requests and limits)", q.value)
-		}
-	}
+	validateResources(&ps, path, r)
 	return ps
 }
 
@@ -173,15 +154,6 @@ func Metadata(name, namespace string, labels map[string]string) metav1.ObjectMet
 	}
 	return metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(namespace), Labels: pulumi.ToStringMap(all)}
 }
-
-// ValidateName checks a Kubernetes object or namespace name (RFC 1123 label).
-func ValidateName(ps *validate.Problems, path, name string) {
-	if !dnsLabel.MatchString(name) {
-		ps.Add(path, "%q is not a valid Kubernetes name (lowercase letters, digits and -, at most 63)", name)
-	}
-}
-
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
 // ServiceHost is the in-cluster DNS name of a Service.
 func ServiceHost(service, namespace string) string {

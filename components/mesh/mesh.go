@@ -5,6 +5,8 @@ package mesh
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/bac-platform/infra/components/kube"
 	"github.com/bac-platform/infra/components/services"
@@ -15,6 +17,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Args configures the mesh. Its JSON form is a stack config value.
@@ -105,16 +108,59 @@ func (a Args) Validate(path string) validate.Problems {
 	if len(a.AllowedPrincipals) == 0 {
 		ps.Add(path+".allowedPrincipals", "at least one principal is required (an empty ALLOW rule admits nobody)")
 	}
+	seen := map[string]int{}
+	for i, pr := range a.AllowedPrincipals {
+		p := fmt.Sprintf("%s.allowedPrincipals[%d]", path, i)
+		validatePrincipal(&ps, p, pr)
+		if first, dup := seen[pr]; dup {
+			ps.Add(p, "%q is also allowedPrincipals[%d]", pr, first)
+		}
+		seen[pr] = i
+	}
+	for i, m := range a.AllowedMethods {
+		if !slices.Contains(httpMethods, m) {
+			ps.Add(fmt.Sprintf("%s.allowedMethods[%d]", path, i), "%q is not an HTTP method (%s)", m, strings.Join(httpMethods, ", "))
+		}
+	}
+	for i, p := range a.AllowedPaths {
+		if !strings.HasPrefix(p, "/") || p == "/*" {
+			ps.Add(fmt.Sprintf("%s.allowedPaths[%d]", path, i), "%q must be a path starting with / that is narrower than every path (/*)", p)
+		}
+	}
 	for i, e := range a.Egress {
-		kube.ValidateName(&ps, fmt.Sprintf("%s.egress[%d].namespace", path, i), e.Namespace)
+		kube.ValidateNamespace(&ps, fmt.Sprintf("%s.egress[%d].namespace", path, i), e.Namespace)
 		if e.Port < 1 || e.Port > 65535 {
 			ps.Add(fmt.Sprintf("%s.egress[%d].port", path, i), "%d is not a port", e.Port)
 		}
 	}
 	for i, n := range a.IngressNamespaces {
-		kube.ValidateName(&ps, fmt.Sprintf("%s.ingressNamespaces[%d]", path, i), n)
+		kube.ValidateNamespace(&ps, fmt.Sprintf("%s.ingressNamespaces[%d]", path, i), n)
 	}
 	return ps
+}
+
+// httpMethods are the methods an AuthorizationPolicy may name.
+var httpMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+// validatePrincipal checks a mesh principal as Istio matches it: exactly
+// one service account, cluster.local/ns/<namespace>/sa/<account>. Istio
+// reads "*" in a principal as a prefix or suffix wildcard (and "*" alone as
+// any authenticated workload), so none is accepted.
+func validatePrincipal(ps *validate.Problems, path, principal string) {
+	if strings.Contains(principal, "*") {
+		ps.Add(path, "%q is a wildcard; Istio then admits every matching workload; name one service account as %s", principal, Principal("<namespace>", "<account>"))
+		return
+	}
+	rest, ok := strings.CutPrefix(principal, "cluster.local/ns/")
+	namespace, account, found := strings.Cut(rest, "/sa/")
+	if !ok || !found {
+		ps.Add(path, "%q is not a principal like %s", principal, Principal("<namespace>", "<account>"))
+		return
+	}
+	kube.ValidateName(ps, path, namespace)
+	for _, msg := range validation.IsDNS1123Subdomain(account) {
+		ps.Add(path, "service account %q: %s", account, msg)
+	}
 }
 
 // Mesh is the Istio installation and the zero-trust policies.

@@ -118,6 +118,40 @@ func TestEveryServiceIsZeroTrust(t *testing.T) {
 	}
 }
 
+func TestValidatePrincipalsMethodsAndPaths(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(a *mesh.Args)
+		want   string
+	}{
+		{"any workload", func(a *mesh.Args) { a.AllowedPrincipals = []string{"*"} }, `bac:mesh.allowedPrincipals[0]: "*" is a wildcard`},
+		{"every account of a namespace", func(a *mesh.Args) { a.AllowedPrincipals = []string{"cluster.local/ns/ai-services/sa/*"} },
+			`bac:mesh.allowedPrincipals[0]: "cluster.local/ns/ai-services/sa/*" is a wildcard`},
+		{"prefix wildcard", func(a *mesh.Args) { a.AllowedPrincipals = []string{"*/sa/mcp-orchestrator"} },
+			`bac:mesh.allowedPrincipals[0]: "*/sa/mcp-orchestrator" is a wildcard`},
+		{"not a principal", func(a *mesh.Args) { a.AllowedPrincipals = []string{"mcp-orchestrator"} },
+			`bac:mesh.allowedPrincipals[0]: "mcp-orchestrator" is not a principal like cluster.local/ns/<namespace>/sa/<account>`},
+		{"bad namespace", func(a *mesh.Args) { a.AllowedPrincipals = []string{"cluster.local/ns/AI/sa/x"} },
+			`bac:mesh.allowedPrincipals[0]: "AI" is not a Kubernetes name`},
+		{"listed twice", func(a *mesh.Args) { a.AllowedPrincipals = append(a.AllowedPrincipals, a.AllowedPrincipals[0]) },
+			`bac:mesh.allowedPrincipals[1]: "cluster.local/ns/ai-services/sa/mcp-orchestrator" is also allowedPrincipals[0]`},
+		{"unknown method", func(a *mesh.Args) { a.AllowedMethods = []string{"GET", "*"} }, `bac:mesh.allowedMethods[1]: "*" is not an HTTP method`},
+		{"every path", func(a *mesh.Args) { a.AllowedPaths = []string{"/*"} }, `bac:mesh.allowedPaths[0]: "/*" must be a path starting with / that is narrower`},
+		{"egress to kube-system", func(a *mesh.Args) { a.Egress = append(a.Egress, mesh.Egress{Namespace: "kube-system", Port: 443}) },
+			`bac:mesh.egress[4].namespace: "kube-system" is reserved for Kubernetes`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := mesh.DefaultArgs()
+			tt.mutate(&a)
+			ps := a.Validate("bac:mesh")
+			if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), tt.want) {
+				t.Fatalf("problems = %v, want one starting %q", ps, tt.want)
+			}
+		})
+	}
+}
+
 func TestValidate(t *testing.T) {
 	a := mesh.DefaultArgs()
 	a.PilotMinReplicas, a.PilotMaxReplicas = 5, 2

@@ -6,6 +6,8 @@ package network
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/bac-platform/infra/components/validate"
 )
@@ -68,6 +70,8 @@ func (a Args) Validate(path string) validate.Problems {
 	} else if p, ok := validate.CIDR(&ps, path+".cidr", a.CIDR); ok {
 		if !p.Addr().Is4() || p.Bits() < 16 || p.Bits() > 20 {
 			ps.Add(path+".cidr", "%s must be an IPv4 block between /16 and /20", a.CIDR)
+		} else if !slices.ContainsFunc(PrivateRanges, func(r netip.Prefix) bool { return r.Overlaps(p) && r.Bits() <= p.Bits() }) {
+			ps.Add(path+".cidr", "%s is not a private range; a VPC takes its block from %s (public, link-local, loopback and reserved ranges collide with the addresses the nodes must reach)", a.CIDR, joinPrefixes(PrivateRanges))
 		}
 	}
 	switch n := len(a.AvailabilityZones); {
@@ -87,6 +91,43 @@ func (a Args) Validate(path string) validate.Problems {
 		ps.Add(path+".natGateways", "%q is not one of %q, %q", a.NATGateways, NATPerAZ, NATSingle)
 	}
 	validate.Retention(&ps, path+".flowLogRetentionDays", a.FlowLogRetentionDays)
+	return ps
+}
+
+// PrivateRanges are the blocks a VPC may take its CIDR from: the RFC 1918
+// private ranges and the RFC 6598 shared address space that AWS also
+// accepts for VPCs.
+var PrivateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+}
+
+func joinPrefixes(list []netip.Prefix) string {
+	out := make([]string, len(list))
+	for i, p := range list {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ", ")
+}
+
+// zoneLetters are the letters AWS gives the availability zones of a region
+// (us-east-1 has the most, a to f).
+const zoneLetters = "abcdef"
+
+// ValidateZones checks that every zone is an availability zone name of
+// region: the region's name and one zone letter (us-east-1a). Local Zones
+// and Wavelength Zones (us-east-1-bos-1a) are not availability zones: the
+// subnet layout and EKS's control plane need regular zones.
+func (a Args) ValidateZones(path, region string) validate.Problems {
+	var ps validate.Problems
+	for i, z := range a.AvailabilityZones {
+		letter, inRegion := strings.CutPrefix(z, region)
+		if !inRegion || len(letter) != 1 || !strings.Contains(zoneLetters, letter) {
+			ps.Add(fmt.Sprintf("%s.availabilityZones[%d]", path, i), "%q is not an availability zone of %s (%sa to %sf)", z, region, region, region)
+		}
+	}
 	return ps
 }
 

@@ -46,6 +46,10 @@ func TestValidate(t *testing.T) {
 		{"repeated zone", func(a *network.Args) { a.AvailabilityZones = []string{"us-east-1a", "us-east-1a"} }, `bac:network.availabilityZones[1]: zone "us-east-1a" is empty or repeated`},
 		{"nat layout", func(a *network.Args) { a.NATGateways = "none" }, `bac:network.natGateways: "none" is not one of "perAz", "single"`},
 		{"retention", func(a *network.Args) { a.FlowLogRetentionDays = 0 }, "bac:network.flowLogRetentionDays: 0 is not a CloudWatch Logs retention period"},
+		{"public range", func(a *network.Args) { a.CIDR = "52.0.0.0/16" }, "bac:network.cidr: 52.0.0.0/16 is not a private range"},
+		{"link-local", func(a *network.Args) { a.CIDR = "169.254.0.0/16" }, "bac:network.cidr: 169.254.0.0/16 is not a private range"},
+		{"loopback", func(a *network.Args) { a.CIDR = "127.0.0.0/16" }, "bac:network.cidr: 127.0.0.0/16 is not a private range"},
+		{"straddles a private range", func(a *network.Args) { a.CIDR = "172.0.0.0/12" }, "bac:network.cidr: 172.0.0.0/12 must be an IPv4 block between /16 and /20"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +58,43 @@ func TestValidate(t *testing.T) {
 			tt.mutate(&a)
 			ps := a.Validate("bac:network")
 			if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), tt.want) {
+				t.Fatalf("problems = %v, want one starting %q", ps, tt.want)
+			}
+		})
+	}
+}
+
+func TestPrivateRangesAreAccepted(t *testing.T) {
+	for _, cidr := range []string{"10.10.0.0/16", "172.31.0.0/16", "192.168.16.0/20", "100.64.0.0/16"} {
+		a := network.DefaultArgs("us-east-1")
+		a.CIDR = cidr
+		if ps := a.Validate("bac:network"); len(ps) != 0 {
+			t.Errorf("%s: %v", cidr, ps)
+		}
+	}
+}
+
+func TestZonesAreZonesOfTheRegion(t *testing.T) {
+	tests := []struct {
+		zone, want string
+	}{
+		{"us-east-1d", ""},
+		{"us-east-1f", ""},
+		{"eu-west-1b", `bac:network.availabilityZones[2]: "eu-west-1b" is not an availability zone of us-east-1 (us-east-1a to us-east-1f)`},
+		{"us-east-1z", `bac:network.availabilityZones[2]: "us-east-1z" is not an availability zone of us-east-1`},
+		{"us-east-1-bos-1a", `bac:network.availabilityZones[2]: "us-east-1-bos-1a" is not an availability zone of us-east-1`},
+		{"use1-az1", `bac:network.availabilityZones[2]: "use1-az1" is not an availability zone of us-east-1`},
+		{"us-east-12a", `bac:network.availabilityZones[2]: "us-east-12a" is not an availability zone of us-east-1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.zone, func(t *testing.T) {
+			a := network.DefaultArgs("us-east-1")
+			a.AvailabilityZones[2] = tt.zone
+			ps := a.ValidateZones("bac:network", "us-east-1")
+			switch {
+			case tt.want == "" && len(ps) != 0:
+				t.Fatalf("problems = %v", ps)
+			case tt.want != "" && (len(ps) != 1 || !strings.HasPrefix(ps[0].String(), tt.want)):
 				t.Fatalf("problems = %v, want one starting %q", ps, tt.want)
 			}
 		})

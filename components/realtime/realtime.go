@@ -6,6 +6,8 @@ package realtime
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/bac-platform/infra/components/kube"
 	"github.com/bac-platform/infra/components/services"
@@ -100,7 +102,7 @@ func (a Args) Validate(path string) validate.Problems {
 	if !a.Enabled {
 		return ps
 	}
-	kube.ValidateName(&ps, path+".namespace", a.Namespace)
+	kube.ValidateNamespace(&ps, path+".namespace", a.Namespace)
 	ws, gql := path+".websocket", path+".graphql"
 	ps.Extend(a.WebSocket.Image.Validate(ws + ".image"))
 	ps.Extend(a.WebSocket.Resources.Validate(ws + ".resources"))
@@ -114,6 +116,14 @@ func (a Args) Validate(path string) validate.Problems {
 	}
 	if a.GraphQL.Replicas < 1 {
 		ps.Add(gql+".replicas", "%d must be at least 1", a.GraphQL.Replicas)
+	}
+	if u, err := url.Parse(a.WebSocket.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		ps.Add(ws+".redisUrl", "%q is not a redis:// or rediss:// URL", a.WebSocket.RedisURL)
+	} else if !strings.Contains(u.Hostname(), ".") {
+		ps.Add(ws+".redisUrl", "%q must name the cache by its full DNS name (a short name resolves only in the cache's own namespace)", a.WebSocket.RedisURL)
+	}
+	if u, err := url.Parse(a.GraphQL.SubgraphPath); err != nil || !strings.HasPrefix(a.GraphQL.SubgraphPath, "/") || u.Path != a.GraphQL.SubgraphPath {
+		ps.Add(gql+".subgraphPath", "%q must be a URL path starting with /", a.GraphQL.SubgraphPath)
 	}
 	if s := a.WebSocket.SessionAffinitySeconds; s < 1 || s > 86400 {
 		ps.Add(ws+".sessionAffinitySeconds", "%d must be 1-86400", s)

@@ -109,7 +109,13 @@ func TestValidate(t *testing.T) {
 		mutate func(a *realtime.Args)
 		want   string
 	}{
-		{"latest", func(a *realtime.Args) { a.WebSocket.Image.Tag = "latest" }, `bac:realtime.websocket.image.tag: "latest" is not a pinned version`},
+		{"latest", func(a *realtime.Args) { a.WebSocket.Image.Tag = "latest" }, `bac:realtime.websocket.image.tag: "latest" is a moving tag`},
+		{"dev tag", func(a *realtime.Args) { a.GraphQL.Image.Tag = "dev" }, `bac:realtime.graphql.image.tag: "dev" is a moving tag`},
+		{"redis short name", func(a *realtime.Args) { a.WebSocket.RedisURL = "redis://dragonfly-cache:6379" },
+			`bac:realtime.websocket.redisUrl: "redis://dragonfly-cache:6379" must name the cache by its full DNS name`},
+		{"redis over http", func(a *realtime.Args) { a.WebSocket.RedisURL = "http://dragonfly-cache.cache.svc.cluster.local:6379" },
+			`bac:realtime.websocket.redisUrl: "http://dragonfly-cache.cache.svc.cluster.local:6379" is not a redis:// or rediss:// URL`},
+		{"subgraph path", func(a *realtime.Args) { a.GraphQL.SubgraphPath = "graphql" }, `bac:realtime.graphql.subgraphPath: "graphql" must be a URL path starting with /`},
 		{"placeholder image", func(a *realtime.Args) { a.GraphQL.Image.Repository = "ghcr.io/your-company/graphql-gateway" },
 			`bac:realtime.graphql.image.repository: "ghcr.io/your-company/graphql-gateway" is a placeholder`},
 	}

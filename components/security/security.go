@@ -5,6 +5,7 @@ package security
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -59,17 +60,17 @@ func (a Args) Validate(path string) validate.Problems {
 	if !a.Enabled {
 		return ps
 	}
-	kube.ValidateName(&ps, path+".namespace", a.Namespace)
+	kube.ValidateNamespace(&ps, path+".namespace", a.Namespace)
 	ps.Extend(a.TrivyImage.Validate(path + ".trivyImage"))
 	ps.Extend(a.WazuhImage.Validate(path + ".wazuhImage"))
 	ps.Extend(a.ScanResources.Validate(path + ".scanResources"))
 	ps.Extend(a.WazuhResources.Validate(path + ".wazuhResources"))
 	validateSeverity(&ps, path+".severity", a.Severity)
-	if len(strings.Fields(a.Schedule)) != 5 {
-		ps.Add(path+".schedule", "%q is not a five-field cron schedule", a.Schedule)
-	}
+	kube.ValidateSchedule(&ps, path+".schedule", a.Schedule)
 	if a.WazuhManager == "" {
 		ps.Add(path+".wazuhManager", "is required")
+	} else if _, err := netip.ParseAddr(a.WazuhManager); err != nil {
+		validate.DNSName(&ps, path+".wazuhManager", a.WazuhManager)
 	}
 	return ps
 }

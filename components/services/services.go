@@ -36,22 +36,30 @@ func Default() []Service {
 	}
 }
 
-// Validate checks every service's names and port and that names are unique.
+// Validate checks every service's names and port, and that names,
+// namespaces and Service names are unique: two services in one namespace
+// would share its zero-trust policies and its GitOps Application's target.
 func Validate(path string, list []Service) validate.Problems {
 	var ps validate.Problems
-	seen := map[string]bool{}
+	names, namespaces, serviceNames := map[string]int{}, map[string]int{}, map[string]int{}
 	for i, s := range list {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		kube.ValidateName(&ps, p+".name", s.Name)
-		kube.ValidateName(&ps, p+".namespace", s.Namespace)
+		kube.ValidateNamespace(&ps, p+".namespace", s.Namespace)
 		kube.ValidateName(&ps, p+".serviceName", s.ServiceName)
 		if s.Port < 1 || s.Port > 65535 {
 			ps.Add(p+".port", "%d is not a port", s.Port)
 		}
-		if seen[s.Name] {
-			ps.Add(p+".name", "%q is listed twice", s.Name)
+		for _, u := range []struct {
+			field, value string
+			seen         map[string]int
+		}{{"name", s.Name, names}, {"namespace", s.Namespace, namespaces}, {"serviceName", s.ServiceName, serviceNames}} {
+			if first, dup := u.seen[u.value]; dup {
+				ps.Add(p+"."+u.field, "%q is also %s[%d]'s; every service needs its own", u.value, path, first)
+				continue
+			}
+			u.seen[u.value] = i
 		}
-		seen[s.Name] = true
 	}
 	return ps
 }

@@ -4,12 +4,15 @@ package validate
 
 import (
 	"fmt"
+	"math/big"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // Problem is one invalid configuration value.
@@ -104,16 +107,55 @@ func Placeholder(value string, allowLocal bool) bool {
 }
 
 // DNSName records a problem at path unless name is a fully qualified DNS
-// name of at least two labels (RFC 1123 labels, lowercase).
+// name of at least two labels, by apimachinery's rules (a lowercase RFC 1123
+// subdomain), each label at most 63 characters.
 func DNSName(ps *Problems, path, name string) {
-	labels := strings.Split(name, ".")
-	valid := len(name) <= 253 && len(labels) >= 2
-	for _, l := range labels {
-		valid = valid && dnsLabel.MatchString(l)
+	valid := len(validation.IsFullyQualifiedDomainName(field.NewPath("name"), name)) == 0
+	for _, label := range strings.Split(name, ".") {
+		valid = valid && len(validation.IsDNS1123Label(label)) == 0
 	}
 	if !valid {
 		ps.Add(path, "%q is not a DNS name like platform.example.org", name)
 	}
 }
 
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+// Coverage is the share of the IPv4 and IPv6 address spaces that a list of
+// prefixes covers together, from 0 (nothing) to 1 (the whole internet):
+// 0.0.0.0/1 and 128.0.0.0/1 cover what 0.0.0.0/0 covers. Overlapping
+// prefixes count once.
+func Coverage(prefixes []netip.Prefix) (ipv4, ipv6 float64) {
+	var v4, v6 []netip.Prefix
+	for _, p := range prefixes {
+		p = p.Masked()
+		if p.Addr().Is4() || p.Addr().Is4In6() {
+			v4 = append(v4, netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96*boolInt(p.Addr().Is4In6()), 0)))
+		} else {
+			v6 = append(v6, p)
+		}
+	}
+	return share(v4, 32), share(v6, 128)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// share sums the sizes of the prefixes no other prefix in the list
+// contains, as a fraction of a space of 2^bits addresses.
+func share(prefixes []netip.Prefix, bits int) float64 {
+	slices.SortFunc(prefixes, func(a, b netip.Prefix) int { return a.Bits() - b.Bits() })
+	var kept []netip.Prefix
+	total := new(big.Int)
+	for _, p := range prefixes {
+		if slices.ContainsFunc(kept, func(k netip.Prefix) bool { return k.Contains(p.Addr()) }) {
+			continue // inside a larger (or equal) prefix already counted
+		}
+		kept = append(kept, p)
+		total.Add(total, new(big.Int).Lsh(big.NewInt(1), uint(bits-p.Bits())))
+	}
+	f, _ := new(big.Rat).SetFrac(total, new(big.Int).Lsh(big.NewInt(1), uint(bits))).Float64()
+	return f
+}

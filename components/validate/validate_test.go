@@ -1,6 +1,8 @@
 package validate
 
 import (
+	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -45,5 +47,57 @@ func TestCIDR(t *testing.T) {
 				t.Fatalf("problems = %v, want %q", ps, tt.message)
 			}
 		})
+	}
+}
+
+func TestCoverage(t *testing.T) {
+	parse := func(cidrs ...string) []netip.Prefix {
+		var out []netip.Prefix
+		for _, c := range cidrs {
+			out = append(out, netip.MustParsePrefix(c))
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		cidrs  []string
+		v4, v6 float64
+	}{
+		{"nothing", nil, 0, 0},
+		{"the internet", []string{"0.0.0.0/0"}, 1, 0},
+		{"the internet in two halves", []string{"0.0.0.0/1", "128.0.0.0/1"}, 1, 0},
+		{"the internet in four quarters", []string{"0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"}, 1, 0},
+		{"overlaps count once", []string{"10.0.0.0/8", "10.1.0.0/16", "10.0.0.0/8"}, 1.0 / 256, 0},
+		{"an office", []string{"198.51.100.10/32"}, 1.0 / (1 << 32), 0},
+		{"every IPv6 address", []string{"::/0"}, 0, 1},
+		{"IPv6 halves", []string{"::/1", "8000::/1"}, 0, 1},
+		{"both families", []string{"0.0.0.0/0", "2001:db8::/32"}, 1, 1.0 / (1 << 32)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v4, v6 := Coverage(parse(tt.cidrs...))
+			if v4 != tt.v4 || v6 != tt.v6 {
+				t.Fatalf("Coverage(%v) = %g, %g; want %g, %g", tt.cidrs, v4, v6, tt.v4, tt.v6)
+			}
+		})
+	}
+}
+
+func TestDNSName(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{
+		{"bac-platform.io", true}, {"us-east-1.staging.bac-platform.io", true}, {"localhost", false},
+		{"BAC.io", false}, {"bac platform.io", false}, {"bac.io.", false}, {"-bac.io", false},
+		{strings.Repeat("a", 64) + ".io", false}, {"bac.io$(id)", false}, {"", false},
+	} {
+		var ps Problems
+		DNSName(&ps, "bac:domain", tt.name)
+		if tt.ok != (len(ps) == 0) {
+			t.Errorf("DNSName(%q): problems %v, want ok=%v", tt.name, ps, tt.ok)
+		} else if !tt.ok && ps[0].String() != fmt.Sprintf("bac:domain: %q is not a DNS name like platform.example.org", tt.name) {
+			t.Errorf("DNSName(%q) = %q", tt.name, ps[0])
+		}
 	}
 }

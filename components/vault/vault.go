@@ -100,6 +100,35 @@ func DefaultArgs() Args {
 	}
 }
 
+// privilegedAttributes are the PostgreSQL (and YugabyteDB) role attributes
+// and built-in roles that reach beyond a database's tables: superuser, role
+// and database creation, row-level-security bypass, replication, server
+// files and programs.
+var privilegedAttributes = []string{
+	"SUPERUSER", "CREATEROLE", "CREATEDB", "BYPASSRLS", "REPLICATION",
+	"PG_READ_SERVER_FILES", "PG_WRITE_SERVER_FILES", "PG_EXECUTE_SERVER_PROGRAM",
+	"YB_SUPERUSER", "YB_DB_ADMIN", "YB_EXTENSION",
+}
+
+// privilegedGrant names what a creation statement grants beyond tables:
+// a privileged attribute or built-in role, or the ADMIN/GRANT OPTION that
+// lets the user hand its roles on. Empty when it grants none. The statement
+// is read as SQL words, so case, quoting and line breaks do not hide one.
+func privilegedGrant(statement string) string {
+	words := strings.FieldsFunc(strings.ToUpper(statement), func(r rune) bool {
+		return !(r == '_' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	})
+	for i, w := range words {
+		if slices.Contains(privilegedAttributes, w) {
+			return w
+		}
+		if (w == "ADMIN" || w == "GRANT") && i+1 < len(words) && words[i+1] == "OPTION" {
+			return w + " OPTION"
+		}
+	}
+	return ""
+}
+
 // mountPath is a Vault mount path: segments of letters, digits, - and _.
 var mountPath = regexp.MustCompile(`^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$`)
 
@@ -137,10 +166,34 @@ func (a Args) Validate(path string) validate.Problems {
 	} else if !strings.Contains(u.Hostname(), ".") {
 		ps.Add(path+".connection.connectionUrl", "host %q is a short name; give the database's full DNS name (<service>.<namespace>.svc.cluster.local or its external name)", u.Hostname())
 	}
+	keys := map[string]int{}
+	for i, k := range a.Keys {
+		p := fmt.Sprintf("%s.keys[%d]", path, i)
+		if !mountPath.MatchString(k) || strings.Contains(k, "/") {
+			ps.Add(p, "%q is not a transit key name (letters, digits, - and _)", k)
+		}
+		if first, dup := keys[k]; dup {
+			ps.Add(p, "%q is also keys[%d]; every key needs its own name", k, first)
+		}
+		keys[k] = i
+	}
+	roles := map[string]int{}
 	for i, r := range a.Roles {
 		p := fmt.Sprintf("%s.roles[%d]", path, i)
 		if r.Name == "" || len(r.CreationStatements) == 0 {
 			ps.Add(p, "needs a name and creation statements")
+		}
+		if first, dup := roles[r.Name]; dup && r.Name != "" {
+			ps.Add(p+".name", "%q is also roles[%d]'s name", r.Name, first)
+		}
+		roles[r.Name] = i
+		for j, st := range r.CreationStatements {
+			if grant := privilegedGrant(st); grant != "" {
+				ps.Add(fmt.Sprintf("%s.creationStatements[%d]", p, j), "grants %s: Vault would issue credentials that can take over the database; grant a group role with the table privileges the role needs", grant)
+			}
+		}
+		if !slices.ContainsFunc(r.CreationStatements, func(st string) bool { return strings.Contains(st, "{{name}}") }) && len(r.CreationStatements) > 0 {
+			ps.Add(p+".creationStatements", "never names {{name}}: every lease must create its own user")
 		}
 		if r.DefaultTTLSeconds < 1 || r.MaxTTLSeconds < r.DefaultTTLSeconds {
 			ps.Add(p, "defaultTtl %d must be positive and at most maxTtl %d", r.DefaultTTLSeconds, r.MaxTTLSeconds)

@@ -111,6 +111,26 @@ func TestValidate(t *testing.T) {
 			"bac:vault.connection.connectionUrl: must template {{username}} and {{password}}"},
 		{"bad mount", func(a *vault.Args) { a.TransitPath = "/transit/" }, `bac:vault.transitPath: "/transit/" is not a Vault mount path`},
 		{"one mount for both", func(a *vault.Args) { a.DatabasePath = a.TransitPath }, `bac:vault.databasePath: "prod/transit" is also the transit mount`},
+		{"superuser", func(a *vault.Args) {
+			a.Roles[1].CreationStatements = []string{`CREATE ROLE "{{name}}" WITH LOGIN SUPERUSER PASSWORD '{{password}}';`}
+		}, "bac:vault.roles[1].creationStatements[0]: grants SUPERUSER"},
+		{"role creation in lower case", func(a *vault.Args) {
+			a.Roles[0].CreationStatements = append(a.Roles[0].CreationStatements, `alter role "{{name}}" createrole;`)
+		}, "bac:vault.roles[0].creationStatements[2]: grants CREATEROLE"},
+		{"admin option", func(a *vault.Args) {
+			a.Roles[2].CreationStatements[1] = `GRANT admin TO "{{name}}" WITH ADMIN OPTION;`
+		}, "bac:vault.roles[2].creationStatements[1]: grants ADMIN OPTION"},
+		{"server programs", func(a *vault.Args) {
+			a.Roles[1].CreationStatements[1] = `GRANT pg_execute_server_program TO "{{name}}";`
+		}, "bac:vault.roles[1].creationStatements[1]: grants PG_EXECUTE_SERVER_PROGRAM"},
+		{"bypass rls on two lines", func(a *vault.Args) {
+			a.Roles[1].CreationStatements[0] = "CREATE ROLE \"{{name}}\" WITH LOGIN\nBYPASSRLS PASSWORD '{{password}}';"
+		}, "bac:vault.roles[1].creationStatements[0]: grants BYPASSRLS"},
+		{"one shared user", func(a *vault.Args) { a.Roles[0].CreationStatements = []string{`GRANT readonly TO vault_reader;`} },
+			"bac:vault.roles[0].creationStatements: never names {{name}}"},
+		{"role twice", func(a *vault.Args) { a.Roles[2].Name = "readonly" }, `bac:vault.roles[2].name: "readonly" is also roles[0]'s name`},
+		{"key twice", func(a *vault.Args) { a.Keys = append(a.Keys, "pii-encryption") }, `bac:vault.keys[2]: "pii-encryption" is also keys[1]`},
+		{"key name with a slash", func(a *vault.Args) { a.Keys[0] = "db/encryption" }, `bac:vault.keys[0]: "db/encryption" is not a transit key name`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -50,6 +51,7 @@ type Mocks struct {
 
 	mu        sync.Mutex
 	resources []Resource
+	urns      map[string]bool
 }
 
 // New returns mocks for one stack of project in an AWS region.
@@ -123,8 +125,17 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.DependsOn = rpc.GetDependencies()
 	}
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.urns[r.URN] {
+		// The engine refuses a second registration of one URN (step
+		// generation); its message, from the SDK's diagnostics.
+		return "", nil, fmt.Errorf(diag.GetDuplicateResourceURNError(resource.URN(r.URN)).Message, r.URN)
+	}
+	if m.urns == nil {
+		m.urns = map[string]bool{}
+	}
+	m.urns[r.URN] = true
 	m.resources = append(m.resources, r)
-	m.mu.Unlock()
 	return id, state, nil
 }
 

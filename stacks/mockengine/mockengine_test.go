@@ -73,3 +73,25 @@ func TestRealmKeysAnswerLikeKeycloak(t *testing.T) {
 		}
 	}
 }
+
+type thing struct{ pulumi.CustomResourceState }
+
+// TestDuplicateURNsAreRefused: the mock engine refuses a second resource
+// with the same type, name and parent, with the engine's own message, as
+// `pulumi up` would.
+func TestDuplicateURNsAreRefused(t *testing.T) {
+	_, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
+		var first, second, other thing
+		if err := ctx.RegisterResource("test:index:Thing", "dup", pulumi.Map{}, &first); err != nil {
+			return err
+		}
+		if err := ctx.RegisterResource("test:index:Thing", "unique", pulumi.Map{}, &other); err != nil {
+			return err
+		}
+		return ctx.RegisterResource("test:index:Thing", "dup", pulumi.Map{}, &second)
+	})
+	want := "Duplicate resource URN 'urn:pulumi:test::bac::test:index:Thing::dup'; try giving it a unique name"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+}

@@ -5,12 +5,14 @@ package stackfile
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/bac-platform/infra/components/validate"
 	"gopkg.in/yaml.v3"
 )
 
@@ -71,11 +73,18 @@ func Read(dir, project, stack string) (File, error) {
 	if err != nil {
 		return File{}, fmt.Errorf("read stack %s: %w", stack, err)
 	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return File{}, syntaxError(path, err)
+	}
+	if dups := duplicateKeys(path, &root); len(dups) > 0 {
+		return File{}, &ParseError{Problems: dups}
+	}
 	var doc struct {
 		Config map[string]any `yaml:"config"`
 	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return File{}, fmt.Errorf("parse %s: %w", path, err)
+	if err := root.Decode(&doc); err != nil {
+		return File{}, syntaxError(path, err)
 	}
 	sf := File{Stack: stack, Path: path, Values: map[string]string{}}
 	for key, value := range doc.Config {
@@ -98,6 +107,77 @@ func Read(dir, project, stack string) (File, error) {
 	}
 	sort.Strings(sf.SecretKeys)
 	return sf, nil
+}
+
+// ParseError is a stack file that is not valid YAML or repeats a key: a
+// configuration error like any other, each problem named by file and line.
+type ParseError struct {
+	Problems validate.Problems
+}
+
+func (e *ParseError) Error() string { return e.Problems.Error() }
+
+// syntaxError turns a YAML parser error into a ParseError at its line: the
+// parser reports "yaml: line N: message" (or a list of such lines for type
+// errors).
+func syntaxError(path string, err error) error {
+	var ps validate.Problems
+	var typeErr *yaml.TypeError
+	messages := []string{err.Error()}
+	if errors.As(err, &typeErr) {
+		messages = typeErr.Errors
+	}
+	for _, msg := range messages {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+		var line int
+		if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
+			_, text, _ := strings.Cut(msg, ":")
+			if parserProblem(text) {
+				line++
+			}
+			ps.Add(fmt.Sprintf("%s:%d", path, line), "invalid YAML:%s", text)
+		} else {
+			ps.Add(path, "invalid YAML: %s", msg)
+		}
+	}
+	return &ParseError{Problems: ps}
+}
+
+// parserProblem reports whether a YAML error message is the parser's
+// rather than the scanner's: gopkg.in/yaml.v3 v3.0.1 (decode.go,
+// parser.fail) reports a scanner error at its 1-based line but a parser
+// error at the 0-based line of the construct it was parsing (an unclosed
+// { or [ ...), so that line is one more.
+func parserProblem(text string) bool {
+	text = strings.TrimSpace(text)
+	for _, prefix := range []string{"did not find expected", "found duplicate %", "found incompatible YAML document", "found undefined tag handle"} {
+		if strings.HasPrefix(text, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// duplicateKeys reports every mapping key that appears twice in one
+// mapping, at the line of its repetition: YAML forbids it, and which value
+// would win is a parser's choice.
+func duplicateKeys(path string, n *yaml.Node) validate.Problems {
+	var ps validate.Problems
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if first, dup := seen[k.Value]; dup {
+				ps.Add(fmt.Sprintf("%s:%d", path, k.Line), "key %q is already set at line %d", k.Value, first)
+			} else {
+				seen[k.Value] = k.Line
+			}
+		}
+	}
+	for _, c := range n.Content {
+		ps.Extend(duplicateKeys(path, c))
+	}
+	return ps
 }
 
 // isSecure reports whether a config value is an encrypted {secure: ...} value.
