@@ -112,12 +112,20 @@ func (c *Cluster) Schedule(ctx context.Context, pods []*corev1.Pod, timeout time
 		}
 	}
 	placements := make([]Placement, len(pods))
-	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		list, err := c.Clientset.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		current := make(map[string]*corev1.Pod, len(list.Items))
+		for i := range list.Items {
+			current[list.Items[i].Namespace+"/"+list.Items[i].Name] = &list.Items[i]
+		}
 		decided := true
 		for i, p := range pods {
-			got, err := c.Clientset.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
-			if err != nil {
-				return false, err
+			got, ok := current[p.Namespace+"/"+p.Name]
+			if !ok {
+				return false, fmt.Errorf("pod %s/%s is gone", p.Namespace, p.Name)
 			}
 			placements[i] = Placement{Pod: got, Node: got.Spec.NodeName}
 			if got.Spec.NodeName != "" {
