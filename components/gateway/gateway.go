@@ -117,12 +117,16 @@ func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		ApiVersion: pulumi.String("configuration.konghq.com/v1"),
 		Kind:       pulumi.String("KongIngress"),
 		Metadata:   kube.Metadata("crm-api", crm.Namespace, nil),
+		// Only the upstream section: the KongIngress CRD of
+		// kubernetes-configuration v1.5.3 (KIC 3.5) refuses `proxy` and
+		// `route` by CEL rules ("'proxy' field is no longer supported, use
+		// Service's annotations instead"; "'route' ... use Ingress'
+		// annotations"), which the real API server enforces
+		// (test/kubecluster). The route settings are the Ingress annotations
+		// below; the timeouts (TimeoutMs) belong on the CRM Service
+		// (konghq.com/{connect,read,write}-timeout), which its own chart owns.
 		OtherFields: kubernetes.UntypedArgs{
 			"upstream": map[string]any{"hash_on": "header", "hash_on_header": up.HashOnHeader, "algorithm": "consistent-hashing"},
-			"proxy": map[string]any{"protocol": "http", "connect_timeout": up.TimeoutMs,
-				"write_timeout": up.TimeoutMs, "read_timeout": up.TimeoutMs},
-			"route": map[string]any{"methods": up.Methods, "protocols": up.Protocols,
-				"strip_path": up.StripPath, "preserve_host": up.PreserveHost},
 		},
 	}, parent, afterKong); err != nil {
 		return nil, fmt.Errorf("crm kong ingress: %w", err)

@@ -219,9 +219,7 @@ func TestRoutes(t *testing.T) {
 	ki := find(t, m, "kubernetes:configuration.konghq.com/v1:KongIngress", "gateway-crm-api")
 	check(t, ki, map[string]any{
 		"metadata.namespace": "crm", "upstream.hash_on": "header", "upstream.hash_on_header": "X-Tenant-ID",
-		"upstream.algorithm": "consistent-hashing", "proxy.connect_timeout": 60000.0, "proxy.read_timeout": 60000.0,
-		"proxy.write_timeout": 60000.0, "route.protocols": []any{"https"}, "route.strip_path": false, "route.preserve_host": true,
-		"route.methods": []any{"GET", "POST", "PUT", "PATCH", "DELETE"},
+		"upstream.algorithm": "consistent-hashing", "proxy": nil, "route": nil,
 	})
 	want := map[string][3]string{
 		"crm":       {"/v1/crm", "crm-service", "rate-limiting-global,jwt-auth,cors-global,request-transformer"},

@@ -34,7 +34,7 @@ func TestEveryStackObjectIsAdmitted(t *testing.T) {
 			t.Logf("%d objects dry-run: %v", len(p.objects), kinds)
 			// The check is only as good as what reached the server: every
 			// stack has workloads, and custom resources of the mesh and gateway.
-			for _, kind := range []string{"Namespace", "Deployment", "Secret", "NetworkPolicy", "PeerAuthentication", "KongPlugin", "Ingress"} {
+			for _, kind := range []string{"Namespace", "Deployment", "Secret", "NetworkPolicy", "PeerAuthentication", "KongClusterPlugin", "KongIngress", "Ingress"} {
 				if kinds[kind] == 0 {
 					t.Errorf("no %s reached the API server", kind)
 				}
@@ -71,21 +71,21 @@ func TestTheServerRefusesBadObjects(t *testing.T) {
 		}, "`selector` does not match template `labels`", false},
 		{"unknown field of a built-in kind", "Deployment", func(o *unstructured.Unstructured) error {
 			return unstructured.SetNestedField(o.Object, int64(2), "spec", "replica")
-		}, `unknown field "spec.replica"`, false},
+		}, ".spec.replica: field not declared in schema", false},
 		{"field the CRD does not declare", "PeerAuthentication", func(o *unstructured.Unstructured) error {
 			return unstructured.SetNestedField(o.Object, "STRICT", "spec", "mode")
-		}, `unknown field "spec.mode"`, false},
+		}, ".spec.mode: field not declared in schema", false},
 		{"value outside the CRD's enum", "PeerAuthentication", func(o *unstructured.Unstructured) error {
 			return unstructured.SetNestedField(o.Object, "STRICTEST", "spec", "mtls", "mode")
 		}, `Unsupported value: "STRICTEST"`, false},
-		{"required field of a custom resource missing", "KongPlugin", func(o *unstructured.Unstructured) error {
+		{"required field of a custom resource missing", "KongClusterPlugin", func(o *unstructured.Unstructured) error {
 			unstructured.RemoveNestedField(o.Object, "plugin")
 			return nil
 		}, "plugin: Required value", false},
-		{"a CRD's CEL rule", "KongPlugin", func(o *unstructured.Unstructured) error {
-			return unstructured.SetNestedMap(o.Object, map[string]any{"secretKeyRef": map[string]any{"name": "s", "key": "k"}}, "configFrom")
+		{"a CRD's CEL rule", "KongClusterPlugin", func(o *unstructured.Unstructured) error {
+			return unstructured.SetNestedMap(o.Object, map[string]any{"secretKeyRef": map[string]any{"name": "s", "key": "k", "namespace": "kong"}}, "configFrom")
 		}, "Using both config and configFrom fields is not allowed", false},
-		{"a CRD's immutable field (a CEL transition rule)", "KongPlugin", func(o *unstructured.Unstructured) error {
+		{"a CRD's immutable field (a CEL transition rule)", "KongClusterPlugin", func(o *unstructured.Unstructured) error {
 			return unstructured.SetNestedField(o.Object, "key-auth", "plugin")
 		}, "The plugin field is immutable", true},
 		{"a built-in immutable field", "Deployment", func(o *unstructured.Unstructured) error {
