@@ -35,9 +35,9 @@ var instances = map[string]instance{
 	"g5.4xlarge":  {vCPU: 16, memoryGiB: 64, maxPods: 234, gpus: 1},
 }
 
-// LocalNode is the single node of the local stack's laptop cluster (kind or
+// localNode is the single node of the local stack's laptop cluster (kind or
 // minikube with their defaults on a 4-core, 8 GiB laptop).
-var LocalNode = instance{vCPU: 4, memoryGiB: 8, maxPods: 110}
+var localNode = instance{vCPU: 4, memoryGiB: 8, maxPods: 110}
 
 // Nodes returns Node objects mirroring the stack's cluster: for an AWS
 // stack, DesiredSize nodes per pool with the pool's labels, taints and the
@@ -46,7 +46,7 @@ var LocalNode = instance{vCPU: 4, memoryGiB: 8, maxPods: 110}
 // untainted node.
 func Nodes(cfg stacks.Config) ([]*corev1.Node, error) {
 	if cfg.ExistingCluster() {
-		return []*corev1.Node{node("local-0", LocalNode, map[string]string{"kubernetes.io/hostname": "local-0"}, nil)}, nil
+		return []*corev1.Node{node("local-0", localNode, map[string]string{"kubernetes.io/hostname": "local-0"}, nil)}, nil
 	}
 	zones := cfg.Network.AvailabilityZones
 	if len(zones) == 0 {
