@@ -7,8 +7,22 @@ export GONOSUMDB := github.com/pulumi/pulumi-keycloak
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 PULUMI_VERSION := v3.274.1
 PULUMI := bin/pulumi
+# The real Kubernetes control plane of test/kubecluster, built from modules
+# (tools/k8s/go.mod pins k8s.io/kubernetes and its staging modules) at the
+# stacks' default minor version. With KUBEBUILDER_ASSETS pointing at prebuilt
+# envtest binaries (kube-apiserver, etcd), those are used and only the
+# scheduler, which envtest does not ship, is built.
+K8S_VERSION := v1.35.4
+K8S_BIN := bin/k8s
+K8S_LDFLAGS := -s -w -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=35 \
+	-X k8s.io/component-base/version.gitTreeState=clean
+K8S_PKG_kube-apiserver := k8s.io/kubernetes/cmd/kube-apiserver
+K8S_PKG_kube-scheduler := k8s.io/kubernetes/cmd/kube-scheduler
+K8S_PKG_etcd := go.etcd.io/etcd/server/v3
+K8S_TOOLS := $(K8S_BIN)/kube-scheduler $(if $(KUBEBUILDER_ASSETS),,$(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd)
 
-.PHONY: deps tools plan plan-json report lint test test-unit test-engine test-integration bench-engine bench-test fmt
+.PHONY: deps tools k8s-tools plan plan-json report lint test test-unit test-engine test-integration bench-engine bench-test fmt
 
 # Every suite here is hermetic and uses the Go test cache: a package whose
 # code, inputs and environment did not change is neither re-linked nor
@@ -25,7 +39,13 @@ TESTLINK := -ldflags='-s -w'
 deps: ## download the pinned modules
 	$(GO) mod download
 
-tools: $(PULUMI) ## build the pulumi CLI the engine tests drive (skipped when built)
+tools: $(PULUMI) k8s-tools ## build the pulumi CLI and the test control plane (skipped when built)
+
+k8s-tools: $(K8S_TOOLS) ## kube-apiserver, kube-scheduler and etcd for test/kubecluster
+
+# One rule per binary; -trimpath keeps the build cache shared between clones.
+$(K8S_BIN)/%: tools/k8s/go.mod tools/k8s/go.sum
+	cd tools/k8s && $(GO) build -trimpath -ldflags '$(K8S_LDFLAGS)' -o ../../$@ $(K8S_PKG_$*)
 
 # The CLI at the pinned SDK version, from its Go module, with its version
 # stamped so the Automation API's version check passes.
@@ -53,7 +73,7 @@ lint: deps ## gofmt, go vet (including the integration suite) and actionlint on 
 
 test: lint tools test-unit test-engine ## lint and every test, including the real-engine suite
 
-test-unit: deps ## the hermetic tests (cached when nothing they depend on changed)
+test-unit: deps k8s-tools ## the hermetic tests (cached when nothing they depend on changed)
 	$(GO) test $(TESTLINK) $(TESTFLAGS) -timeout 30m $$($(GO) list ./... | grep -v '/test/engine')
 
 test-engine: tools ## the real-engine suite, with -race; stacks run in parallel (they wait on the CLI)
