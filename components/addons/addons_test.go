@@ -43,7 +43,7 @@ func TestValidate(t *testing.T) {
 			a.Autoscaler.Expander, a.Autoscaler.ScaleDownUnneededTime, a.Autoscaler.Image.Tag = "cheapest", "ten minutes", "latest"
 		}, []string{
 			`addons.autoscaler.expander: "cheapest" is not one of least-waste, random, most-pods, priority, price`,
-			`addons.autoscaler.image.tag: "latest" is not a pinned version`,
+			`addons.autoscaler.image.tag: "latest" is a moving tag, not a pinned version; use a release version (1.2.3) or a digest`,
 			`addons.autoscaler.scaleDownUnneededTime: "ten minutes" is not a duration like 10m`,
 		}},
 		{"load balancer", func(a *addons.Args) {

