@@ -26,6 +26,14 @@ func TestEveryStackObjectIsAdmitted(t *testing.T) {
 			createNamespaces(ctx, t, c, p.objects)
 			kinds := map[string]int{}
 			for _, o := range p.objects {
+				// cert-manager's CRDs come with its chart, which cannot be
+				// fetched here, and no module read by this suite holds them:
+				// its Certificates and ClusterIssuers are not judged (said in
+				// the README).
+				if strings.HasPrefix(o.GetAPIVersion(), "cert-manager.io/") {
+					kinds["not judged: "+o.GetKind()]++
+					continue
+				}
 				if _, err := c.Apply(ctx, o.Unstructured, kubecluster.ApplyOptions{DryRun: true}); err != nil {
 					t.Errorf("%s (%s %s/%s) refused: %v", o.URN, o.GetKind(), o.GetNamespace(), o.GetName(), err)
 				}
@@ -34,7 +42,7 @@ func TestEveryStackObjectIsAdmitted(t *testing.T) {
 			t.Logf("%d objects dry-run: %v", len(p.objects), kinds)
 			// The check is only as good as what reached the server: every
 			// stack has workloads, and custom resources of the mesh and gateway.
-			for _, kind := range []string{"Namespace", "Deployment", "Secret", "NetworkPolicy", "PeerAuthentication", "KongClusterPlugin", "KongIngress", "Ingress"} {
+			for _, kind := range []string{"Namespace", "Deployment", "Secret", "NetworkPolicy", "PeerAuthentication", "KongClusterPlugin", "KongConsumer", "DestinationRule", "Ingress", "ValidatingAdmissionPolicy"} {
 				if kinds[kind] == 0 {
 					t.Errorf("no %s reached the API server", kind)
 				}
