@@ -19,8 +19,19 @@ K8S_LDFLAGS := -s -w -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) 
 	-X k8s.io/component-base/version.gitTreeState=clean
 K8S_PKG_kube-apiserver := k8s.io/kubernetes/cmd/kube-apiserver
 K8S_PKG_kube-scheduler := k8s.io/kubernetes/cmd/kube-scheduler
+K8S_PKG_kube-controller-manager := k8s.io/kubernetes/cmd/kube-controller-manager
 K8S_PKG_etcd := go.etcd.io/etcd/server/v3
-K8S_TOOLS := $(K8S_BIN)/kube-scheduler $(if $(KUBEBUILDER_ASSETS),,$(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd)
+# envtest's prebuilt assets carry no scheduler, controller manager or KWOK.
+K8S_TOOLS := $(K8S_BIN)/kube-scheduler $(K8S_BIN)/kube-controller-manager $(K8S_BIN)/kwok $(K8S_BIN)/kwok-stages.yaml \
+	$(if $(KUBEBUILDER_ASSETS),,$(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd)
+# The real pulumi-kubernetes provider (tools/k8sprovider/go.mod pins it). Its
+# module ships schema.json but not the generated files its command embeds:
+# they are generated into a build directory under bin/ and the command is
+# built there. The version stamped is the module's own pseudo-version.
+K8S_PROVIDER := bin/pulumi-resource-kubernetes
+K8S_PROVIDER_MOD := github.com/pulumi/pulumi-kubernetes/provider/v4
+K8S_PROVIDER_VERSION := 4.0.0-20260115033456-f47bc2d6f199
+K8S_PROVIDER_BUILD := bin/build/k8sprovider
 
 .PHONY: deps tools k8s-tools plan plan-json report lint test test-unit test-engine test-integration bench-engine bench-test fmt
 
@@ -39,13 +50,29 @@ TESTLINK := -ldflags='-s -w'
 deps: ## download the pinned modules
 	$(GO) mod download
 
-tools: $(PULUMI) k8s-tools ## build the pulumi CLI and the test control plane (skipped when built)
+tools: $(PULUMI) k8s-tools $(K8S_PROVIDER) ## build the pulumi CLI and the test control plane (skipped when built)
 
-k8s-tools: $(K8S_TOOLS) ## kube-apiserver, kube-scheduler and etcd for test/kubecluster
+k8s-tools: $(K8S_TOOLS) ## kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kwok for test/kubecluster
+
+# KWOK has a module of its own (tools/kwok/go.mod): newer client libraries.
+$(K8S_BIN)/kwok: tools/kwok/go.mod tools/kwok/go.sum
+	cd tools/kwok && $(GO) build -trimpath -ldflags '-s -w' -o ../../$@ sigs.k8s.io/kwok/cmd/kwok
+
+# KWOK's default stages (nodes Ready, pods Running), from its module.
+$(K8S_BIN)/kwok-stages.yaml: tools/kwok/go.mod tools/kwok/go.sum tools/kwok/stages/main.go
+	@mkdir -p $(K8S_BIN)
+	cd tools/kwok && $(GO) run ./stages > ../../$@.tmp && mv ../../$@.tmp ../../$@
 
 # One rule per binary; -trimpath keeps the build cache shared between clones.
 $(K8S_BIN)/%: tools/k8s/go.mod tools/k8s/go.sum
 	cd tools/k8s && $(GO) build -trimpath -ldflags '$(K8S_LDFLAGS)' -o ../../$@ $(K8S_PKG_$*)
+
+$(K8S_PROVIDER): tools/k8sprovider/go.mod tools/k8sprovider/go.sum tools/k8sprovider/main.go tools/k8sprovider/embed/main.go
+	rm -rf $(K8S_PROVIDER_BUILD) && mkdir -p $(K8S_PROVIDER_BUILD)
+	cp tools/k8sprovider/go.mod tools/k8sprovider/go.sum tools/k8sprovider/main.go $(K8S_PROVIDER_BUILD)/
+	cd tools/k8sprovider && $(GO) run ./embed -version $(K8S_PROVIDER_VERSION) -out ../../$(K8S_PROVIDER_BUILD) \
+		-from "$$($(GO) list -m -f '{{.Dir}}' $(K8S_PROVIDER_MOD))/cmd/pulumi-resource-kubernetes"
+	cd $(K8S_PROVIDER_BUILD) && $(GO) build -trimpath -ldflags '-s -w -X $(K8S_PROVIDER_MOD)/pkg/version.Version=$(K8S_PROVIDER_VERSION)' -o ../../pulumi-resource-kubernetes .
 
 # The CLI at the pinned SDK version, from its Go module, with its version
 # stamped so the Automation API's version check passes.

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,10 +60,26 @@ type Cluster struct {
 	workDir string
 }
 
+// Option changes how Start configures the control plane.
+type Option func(*envtest.Environment)
+
+// WithServiceAccountAdmission turns the API server's ServiceAccount
+// admission plugin back on: envtest turns it off (controlplane/apiserver.go
+// at controller-runtime v0.24.1) because no controller creates namespaces'
+// default accounts there. On every real cluster it is on, and a pod naming
+// an account that does not exist is refused; with it, so is it here. Use it
+// with StartWorkloadControllers, whose serviceaccount-controller creates
+// the default accounts.
+func WithServiceAccountAdmission() Option {
+	return func(env *envtest.Environment) {
+		env.ControlPlane.GetAPIServer().Configure().Disable("disable-admission-plugins")
+	}
+}
+
 // Start starts etcd and the API server, installs the CRDs of every module
 // in CRDSources and registers their teardown with t.Cleanup. It fails the
 // test when a binary is missing (skips with BAC_TEST_CLUSTER_OPTIONAL=1).
-func Start(t testing.TB) *Cluster {
+func Start(t testing.TB, opts ...Option) *Cluster {
 	t.Helper()
 	binDir, err := BinaryDir()
 	if err != nil {
@@ -78,15 +95,23 @@ func Start(t testing.TB) *Cluster {
 	// envtest logs through controller-runtime's logger; the tests report
 	// what matters themselves.
 	ctrllog.SetLogger(logr.Discard())
+	workDir := t.TempDir()
+	assets, err := reapable(binDir, workDir, "etcd", "kube-apiserver")
+	if err != nil {
+		t.Fatal(err)
+	}
 	env := &envtest.Environment{
-		BinaryAssetsDirectory:    binDir,
+		BinaryAssetsDirectory:    assets,
 		CRDDirectoryPaths:        crdPaths,
 		ErrorIfCRDPathMissing:    true,
 		ControlPlaneStartTimeout: startTimeout,
 		ControlPlaneStopTimeout:  time.Minute,
 	}
 	env.CRDInstallOptions.MaxTime = startTimeout
-	c := &Cluster{env: env, binDir: binDir, workDir: t.TempDir()}
+	for _, opt := range opts {
+		opt(env)
+	}
+	c := &Cluster{env: env, binDir: binDir, workDir: workDir}
 	// Registered before Start: a control plane that started halfway (etcd
 	// up, the API server not) is stopped too.
 	t.Cleanup(func() {
@@ -111,6 +136,30 @@ func Start(t testing.TB) *Cluster {
 	}
 	c.Mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 	return c
+}
+
+// reapable returns a directory where each named binary of binDir is a
+// two-line script that execs it under setpriv --pdeathsig KILL (util-linux),
+// so the kernel kills the process when the test binary that started it
+// dies: envtest starts etcd and the API server in process groups of their
+// own and stops them only from a cleanup, which a killed test binary never
+// runs. Without setpriv, binDir itself is returned.
+func reapable(binDir, workDir string, names ...string) (string, error) {
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil || runtime.GOOS != "linux" {
+		return binDir, nil
+	}
+	dir := filepath.Join(workDir, "bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	for _, n := range names {
+		script := fmt.Sprintf("#!/bin/sh\nexec %s --pdeathsig KILL -- %s \"$@\"\n", setpriv, filepath.Join(binDir, n))
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(script), 0o755); err != nil {
+			return "", fmt.Errorf("wrapping %s: %w", n, err)
+		}
+	}
+	return dir, nil
 }
 
 // BinaryDir is where the control-plane binaries are: $KUBEBUILDER_ASSETS
@@ -167,32 +216,90 @@ func absent(t testing.TB, dir string, missing []string) {
 }
 
 // StartScheduler runs the real kube-scheduler against the cluster until the
-// test ends. Its log is written to the test's temporary directory and shown
-// when the test fails.
+// test ends. --secure-port=0 serves no health endpoint, so nothing listens:
+// the scheduler only talks to the API server. No leader election: it is alone.
 func (c *Cluster) StartScheduler(t testing.TB) {
+	t.Helper()
+	c.run(t, "kube-scheduler", "--leader-elect=false", "--secure-port=0", "-v=2")
+}
+
+// WorkloadControllers are the kube-controller-manager controllers the test
+// cluster runs (names from cmd/kube-controller-manager/names at v1.35.4):
+// the ones that turn Deployments, DaemonSets, StatefulSets and Jobs into
+// pods, give Services their endpoints, create every namespace's default
+// ServiceAccount, lift a Ready node's not-ready taint, finish a deleted
+// namespace and collect what its owner left. No cloud, volume or
+// certificate controllers: nothing here would serve them.
+var WorkloadControllers = []string{
+	"deployment-controller", "replicaset-controller", "daemonset-controller",
+	"statefulset-controller", "job-controller", "cronjob-controller",
+	"endpointslice-controller", "serviceaccount-controller", "namespace-controller",
+	"garbage-collector-controller", "node-lifecycle-controller", "disruption-controller",
+}
+
+// KWOKNodeAnnotation marks the nodes KWOK manages (its own convention).
+const KWOKNodeAnnotation = "kwok.x-k8s.io/node"
+
+// StartWorkloadControllers runs the real kube-controller-manager (the
+// WorkloadControllers) and KWOK, which plays the kubelet of every node
+// annotated KWOKNodeAnnotation=fake with the default stages kwokctl uses
+// (bin/k8s/kwok-stages.yaml): nodes become Ready and keep their lease,
+// scheduled pods become Running and Ready with an address. With the
+// scheduler, Deployments and DaemonSets become available as on a real
+// cluster, only no container runs.
+func (c *Cluster) StartWorkloadControllers(t testing.TB) {
+	t.Helper()
+	stages := filepath.Join(filepath.Dir(c.toolPath(t, "kwok")), "kwok-stages.yaml")
+	if _, err := os.Stat(stages); err != nil {
+		absent(t, filepath.Dir(stages), []string{"kwok-stages.yaml"})
+	}
+	c.run(t, "kube-controller-manager", "--leader-elect=false", "--secure-port=0",
+		"--controllers="+strings.Join(WorkloadControllers, ","),
+		// The node lifecycle controller's defaults wait 40 s before acting on a
+		// node; KWOK renews leases, so a shorter grace only speeds the start.
+		"--node-monitor-grace-period=20s", "-v=1")
+	c.run(t, "kwok", "--config="+stages, "--manage-all-nodes=false",
+		"--manage-nodes-with-annotation-selector="+KWOKNodeAnnotation+"=fake",
+		"--cidr=10.244.0.0/16", "--node-ip=10.0.0.10", "--node-lease-duration-seconds=40")
+}
+
+// toolPath is a control-plane binary built into bin/k8s by `make tools`
+// (prebuilt envtest assets carry only the API server and etcd).
+func (c *Cluster) toolPath(t testing.TB, name string) string {
 	t.Helper()
 	path, err := SchedulerPath()
 	if err != nil {
 		t.Fatal(err)
 	}
+	path = filepath.Join(filepath.Dir(path), name)
 	if _, err := os.Stat(path); err != nil {
-		absent(t, filepath.Dir(path), []string{"kube-scheduler"})
+		absent(t, filepath.Dir(path), []string{name})
 	}
-	kubeconfig := filepath.Join(c.workDir, "scheduler.kubeconfig")
+	return path
+}
+
+// run starts bin/k8s/<name> with the administrator's kubeconfig and args,
+// and stops it when the test ends. Its output goes to a log in the test's
+// temporary directory, shown (its tail) when the test fails. The process
+// gets its own process group and is killed with the test binary (Pdeathsig),
+// so a test binary killed by a timeout leaves no control plane behind.
+func (c *Cluster) run(t testing.TB, name string, args ...string) {
+	t.Helper()
+	path := c.toolPath(t, name)
+	kubeconfig := filepath.Join(c.workDir, name+".kubeconfig")
 	if err := os.WriteFile(kubeconfig, c.Kubeconfig, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(c.workDir, "scheduler.log")
+	logPath := filepath.Join(c.workDir, name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// --secure-port=0 serves no health endpoint, so nothing listens: the
-	// scheduler only talks to the API server. No leader election: it is alone.
-	cmd := exec.Command(path, "--kubeconfig="+kubeconfig, "--leader-elect=false", "--secure-port=0", "-v=2")
+	cmd := exec.Command(path, append([]string{"--kubeconfig=" + kubeconfig}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = childProcAttr()
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting kube-scheduler: %v", err)
+		t.Fatalf("starting %s: %v", name, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -202,7 +309,7 @@ func (c *Cluster) StartScheduler(t testing.TB) {
 		logFile.Close()
 		if t.Failed() {
 			if out, err := os.ReadFile(logPath); err == nil {
-				t.Logf("kube-scheduler log:\n%s", tail(out, 4000))
+				t.Logf("%s log:\n%s", name, tail(out, 4000))
 			}
 		}
 	})

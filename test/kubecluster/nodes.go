@@ -107,7 +107,7 @@ func node(name string, it instance, labels map[string]string, taints []cluster.T
 		ts = append(ts, corev1.Taint{Key: t.Key, Value: t.Value, Effect: corev1.TaintEffect(t.Effect)})
 	}
 	return &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Annotations: map[string]string{KWOKNodeAnnotation: "fake"}},
 		Spec:       corev1.NodeSpec{Taints: ts},
 		Status: corev1.NodeStatus{
 			Capacity:    capacity,

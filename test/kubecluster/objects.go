@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -160,3 +161,19 @@ func (c *Cluster) Apply(ctx context.Context, obj *unstructured.Unstructured, opt
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Get reads an object from the API server.
+func (c *Cluster) Get(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
+	mapping, err := c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		c.Mapper.Reset()
+		if mapping, err = c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+			return nil, fmt.Errorf("no resource for %s: %w", gvk, err)
+		}
+	}
+	client := c.Dynamic.Resource(mapping.Resource)
+	if mapping.Scope.Name() == "namespace" {
+		return client.Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
+	}
+	return client.Get(ctx, name, metav1.GetOptions{})
+}
