@@ -100,7 +100,7 @@ lint: deps ## gofmt, go vet (including the integration suite) and actionlint on 
 
 test: lint tools test-unit test-engine ## lint and every test, including the real-engine suite
 
-test-unit: deps k8s-tools ## the hermetic tests (cached when nothing they depend on changed)
+test-unit: deps tools ## the hermetic tests (cached when nothing they depend on changed)
 	$(GO) test $(TESTLINK) $(TESTFLAGS) -timeout 30m $$($(GO) list ./... | grep -v '/test/engine')
 
 test-engine: tools ## the real-engine suite, with -race; stacks run in parallel (they wait on the CLI)

@@ -233,7 +233,7 @@ func (c *Cluster) StartScheduler(t testing.TB) {
 var WorkloadControllers = []string{
 	"deployment-controller", "replicaset-controller", "daemonset-controller",
 	"statefulset-controller", "job-controller", "cronjob-controller",
-	"endpointslice-controller", "serviceaccount-controller", "namespace-controller",
+	"endpoints-controller", "endpointslice-controller", "serviceaccount-controller", "namespace-controller",
 	"garbage-collector-controller", "node-lifecycle-controller", "disruption-controller",
 }
 

@@ -1,0 +1,212 @@
+// Package realkube runs the local stack through the real Pulumi engine, the
+// real pulumi-kubernetes provider (bin/pulumi-resource-kubernetes, built by
+// `make tools` from its module) and a real Kubernetes control plane
+// (test/kubecluster: etcd, API server, controller manager, scheduler and
+// KWOK nodes). Helm releases stay simulated: their charts cannot be fetched
+// here, so a forwarding provider sends every kubernetes:helm.sh/v3:Release
+// call to the engine simulator (test/engine/simulate) and every other call
+// to the real provider. Keycloak and the other providers stay simulated too.
+package realkube
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// simulatedType is the one kubernetes type the simulator handles.
+const simulatedType = "kubernetes:helm.sh/v3:Release"
+
+// Forwarder is the kubernetes provider the engine attaches to: the real
+// provider for everything but Helm releases, the simulator for those.
+type Forwarder struct {
+	pulumirpc.UnimplementedResourceProviderServer
+	real pulumirpc.ResourceProviderClient
+	sim  pulumirpc.ResourceProviderServer
+}
+
+// RealProvider is a running pulumi-resource-kubernetes process.
+type RealProvider struct {
+	Client pulumirpc.ResourceProviderClient
+	cmd    *exec.Cmd
+	conn   *grpc.ClientConn
+}
+
+// StartRealProvider starts the provider binary in attach mode (no engine
+// address argument: the provider waits for the engine's Attach, which the
+// Forwarder passes on) with env added to the test's environment, reads the
+// port it prints, and connects. Its log goes to log.
+func StartRealProvider(path string, env []string, log io.Writer) (*RealProvider, error) {
+	cmd := exec.Command(path)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = log
+	// Killed with the test binary, even by SIGKILL.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", path, err)
+	}
+	ports := make(chan string, 1)
+	go func() {
+		r := bufio.NewReader(stdout)
+		line, _ := r.ReadString('\n')
+		ports <- strings.TrimSpace(line)
+		_, _ = io.Copy(log, r)
+	}()
+	var port string
+	select {
+	case port = <-ports:
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("%s printed no port within a minute", path)
+	}
+	if _, err := strconv.Atoi(port); err != nil {
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("%s printed %q, not a port", path, port)
+	}
+	conn, err := grpc.NewClient("127.0.0.1:"+port, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return nil, err
+	}
+	return &RealProvider{Client: pulumirpc.NewResourceProviderClient(conn), cmd: cmd, conn: conn}, nil
+}
+
+// Stop ends the provider process.
+func (p *RealProvider) Stop() {
+	_ = p.conn.Close()
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+}
+
+// NewForwarder routes between the real provider and the simulator.
+func NewForwarder(real pulumirpc.ResourceProviderClient, sim pulumirpc.ResourceProviderServer) *Forwarder {
+	return &Forwarder{real: real, sim: sim}
+}
+
+func simulated(urn string) bool {
+	return string(resource.URN(urn).Type()) == simulatedType
+}
+
+// Attach gives both providers the engine's address.
+func (f *Forwarder) Attach(ctx context.Context, req *pulumirpc.PluginAttach) (*emptypb.Empty, error) {
+	if _, err := f.sim.Attach(ctx, req); err != nil {
+		return nil, err
+	}
+	return f.real.Attach(ctx, req)
+}
+
+// Handshake is the real provider's: the pinned provider implements none,
+// and the engine falls back to Attach.
+func (f *Forwarder) Handshake(ctx context.Context, req *pulumirpc.ProviderHandshakeRequest) (*pulumirpc.ProviderHandshakeResponse, error) {
+	return f.real.Handshake(ctx, req)
+}
+
+// GetPluginInfo is the real provider's.
+func (f *Forwarder) GetPluginInfo(ctx context.Context, req *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return f.real.GetPluginInfo(ctx, req)
+}
+
+// GetSchema is the real provider's.
+func (f *Forwarder) GetSchema(ctx context.Context, req *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
+	return f.real.GetSchema(ctx, req)
+}
+
+// CheckConfig is the real provider's.
+func (f *Forwarder) CheckConfig(ctx context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	return f.real.CheckConfig(ctx, req)
+}
+
+// DiffConfig is the real provider's.
+func (f *Forwarder) DiffConfig(ctx context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	return f.real.DiffConfig(ctx, req)
+}
+
+// Configure configures both; the engine gets the real provider's answer.
+func (f *Forwarder) Configure(ctx context.Context, req *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+	if _, err := f.sim.Configure(ctx, req); err != nil {
+		return nil, err
+	}
+	return f.real.Configure(ctx, req)
+}
+
+// Invoke is the real provider's.
+func (f *Forwarder) Invoke(ctx context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
+	return f.real.Invoke(ctx, req)
+}
+
+// Check goes by resource type.
+func (f *Forwarder) Check(ctx context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	if simulated(req.GetUrn()) {
+		return f.sim.Check(ctx, req)
+	}
+	return f.real.Check(ctx, req)
+}
+
+// Diff goes by resource type.
+func (f *Forwarder) Diff(ctx context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	if simulated(req.GetUrn()) {
+		return f.sim.Diff(ctx, req)
+	}
+	return f.real.Diff(ctx, req)
+}
+
+// Create goes by resource type.
+func (f *Forwarder) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+	if simulated(req.GetUrn()) {
+		return f.sim.Create(ctx, req)
+	}
+	return f.real.Create(ctx, req)
+}
+
+// Read goes by resource type.
+func (f *Forwarder) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	if simulated(req.GetUrn()) {
+		return f.sim.Read(ctx, req)
+	}
+	return f.real.Read(ctx, req)
+}
+
+// Update goes by resource type.
+func (f *Forwarder) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
+	if simulated(req.GetUrn()) {
+		return f.sim.Update(ctx, req)
+	}
+	return f.real.Update(ctx, req)
+}
+
+// Delete goes by resource type.
+func (f *Forwarder) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	if simulated(req.GetUrn()) {
+		return f.sim.Delete(ctx, req)
+	}
+	return f.real.Delete(ctx, req)
+}
+
+// Cancel cancels both.
+func (f *Forwarder) Cancel(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error) {
+	_, _ = f.sim.Cancel(ctx, req)
+	return f.real.Cancel(ctx, req)
+}
+
+// GetMapping is the real provider's.
+func (f *Forwarder) GetMapping(ctx context.Context, req *pulumirpc.GetMappingRequest) (*pulumirpc.GetMappingResponse, error) {
+	return f.real.GetMapping(ctx, req)
+}
