@@ -148,4 +148,3 @@ func keys(m map[string]rules.Resource) []string {
 	}
 	return out
 }
-
