@@ -90,6 +90,10 @@ func TestClusterChildrenAsUpstreamRendersThem(t *testing.T) {
 		edit func(resource.PropertyMap)
 		// violations are the mandatory rules the children must fail.
 		violations []string
+		// violators are the children that must fail, when given.
+		violators []string
+		// componentPasses: the rules pass the component's own inputs.
+		componentPasses bool
 	}{
 		{name: "the program's inputs", edit: func(resource.PropertyMap) {}},
 		{name: "no key ARN: no encryption config", edit: func(in resource.PropertyMap) { delete(in, "encryptionConfigKeyArn") },
@@ -100,6 +104,12 @@ func TestClusterChildrenAsUpstreamRendersThem(t *testing.T) {
 			delete(in, "endpointPublicAccess")
 			delete(in, "publicAccessCidrs")
 		}, violations: []string{"network-eks-endpoint"}},
+		// The rule reads the component's tags and clusterTags together, so
+		// the component passes; upstream tags its service role and security
+		// group from tags alone, so those children do not.
+		{name: "required tags only in clusterTags", edit: func(in resource.PropertyMap) { delete(in, "tags") },
+			violations: []string{"operability-required-tags"}, componentPasses: true,
+			violators: []string{"bac-eksRole-role", "bac-eksClusterSecurityGroup"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,6 +140,21 @@ func TestClusterChildrenAsUpstreamRendersThem(t *testing.T) {
 			for _, want := range tt.violations {
 				if !failed[want] {
 					t.Errorf("the children pass %s", want)
+				}
+			}
+			for _, name := range tt.violators {
+				found := false
+				for _, v := range res.Mandatory() {
+					found = found || v.URN == children[name].URN
+				}
+				if !found {
+					t.Errorf("child %s passes", name)
+				}
+			}
+			if tt.componentPasses {
+				comp := rules.FromProperties("urn:pulumi:prod::bac::eks:index:Cluster::bac", "eks:index:Cluster", "bac", "", in, nil)
+				for _, v := range rules.Evaluate([]rules.Resource{comp}, nil).Mandatory() {
+					t.Errorf("test premise: the component's own inputs fail: %s", v.Format())
 				}
 			}
 			if len(tt.violations) == 0 {
