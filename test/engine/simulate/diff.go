@@ -148,11 +148,13 @@ func plainEqual(a, b any) bool {
 
 // autonamed are, per type, the inputs the bridged providers fill in when
 // the program leaves them out (auto-naming): pulumi-aws's provider
-// resources.go marks the bucket of a bucket, a node group's nodeGroupName,
-// and, through its provider-wide SetAutonaming, every optional `name`.
-// The EKS cluster's name is required, so it is not auto-named; neither are
-// the Vault mount path or the Keycloak realm, which name the object they
-// address.
+// resources.go marks a node group's nodeGroupName (tfbridge.AutoName) and
+// its eks cluster gets no auto-name (name is required); the bucket of a
+// bucket and the optional `name` of the other types are auto-named too
+// (pulumi-aws's provider-wide auto-naming). The pulumi-aws provider module
+// is not in this machine's module cache (only its SDK); this table is read
+// from its public source. The Vault mount path and the Keycloak realm name
+// the object they address and are not auto-named.
 var autonamed = map[string]string{
 	"aws:s3/bucketV2:BucketV2":                "bucket",
 	"aws:s3/bucket:Bucket":                    "bucket",

@@ -254,12 +254,14 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 // Create creates the resource in the simulated cloud: a fresh ID and the
 // generator's outputs. A preview creates nothing and reports what only the
 // cloud assigns as unknown (mockengine.PreviewState), as the real providers
-// do: the bridged providers (aws, vault, keycloak) plan the create through
-// Terraform, whose plan marks computed attributes unknown
-// (pulumi-terraform-bridge pkg/tfbridge/provider.go Create with
-// req.Preview), and pulumi-kubernetes returns the inputs without the
-// server's fields when it cannot dry-run
-// (provider/v4 pkg/provider/provider.go Create, "cannot preview Create").
+// do: the bridged providers (aws, vault, keycloak) answer a preview with
+// Terraform's planned state, in which the attributes the provider computes
+// are unknown (pulumi-terraform-bridge pkg/tfbridge provider.go Create; the
+// bridge is not in this machine's module cache, so this is read from its
+// public source), and pulumi-kubernetes returns the inputs without the
+// server's fields when it cannot dry-run (provider/v4
+// pkg/provider/provider.go Create, "cannot preview Create", in the module
+// cache).
 func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	urn := resource.URN(req.GetUrn())
 	typ := string(urn.Type())
