@@ -11,7 +11,9 @@ import (
 // The children of the pulumi-eks components are rendered as the real
 // component renders them (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts
 // createCore, servicerole.ts ServiceRole, nodegroup.ts
-// createManagedNodeGroupInternal), from the component's inputs as the
+// createManagedNodeGroupInternal; read from the repository's public source,
+// since the module cache holds only the v3.9.1 Go SDK, not the provider's
+// TypeScript), from the component's inputs as the
 // engine passes them (unknowns and secrets kept), not from a summary of the
 // values the compliance rules read. Upstream's own defaults and shapes
 // apply: an absent endpointPublicAccess stays absent (AWS then opens the
