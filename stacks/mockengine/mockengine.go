@@ -99,11 +99,13 @@ func (m *Mocks) Find(typ, name string) (Resource, bool) {
 
 // NewResource answers a registration with realistic outputs and records it.
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	state := args.Inputs.Copy()
-	id := ""
-	if !m.preview {
-		var computed resource.PropertyMap
-		id, computed = Outputs(m.region, args.TypeToken, args.Name, args.Inputs, args.Custom)
+	id, computed := Outputs(m.region, args.TypeToken, args.Name, args.Inputs, args.Custom)
+	var state resource.PropertyMap
+	if m.preview {
+		// Nothing exists yet: no ID, and what only the provider knows is unknown.
+		id, state = "", PreviewState(args.Inputs, computed)
+	} else {
+		state = args.Inputs.Copy()
 		for k, v := range computed {
 			state[k] = v
 		}

@@ -1,71 +1,209 @@
 package simulate
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// clusterChildren registers the aws:eks/cluster:Cluster the eks provider
-// creates for a Cluster component, with the inputs the policies check.
-func clusterChildren(ctx *pulumi.Context, name string, in map[string]any, parent pulumi.Resource) error {
-	subnets := append(asList(in["privateSubnetIds"]), asList(in["publicSubnetIds"])...)
-	public := true
-	if b, ok := in["endpointPublicAccess"].(bool); ok {
-		public = b
+// The children of the pulumi-eks components are rendered as the real
+// component renders them (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts
+// createCore, servicerole.ts ServiceRole, nodegroup.ts
+// createManagedNodeGroupInternal; read from the repository's public source,
+// since the module cache holds only the v3.9.1 Go SDK, not the provider's
+// TypeScript), from the component's inputs as the
+// engine passes them (unknowns and secrets kept), not from a summary of the
+// values the compliance rules read. Upstream's own defaults and shapes
+// apply: an absent endpointPublicAccess stays absent (AWS then opens the
+// public endpoint), the encryption config exists only when a key ARN input
+// does and is derived from it as a whole (unknown while the key is), the
+// cluster's tags are the Name tag merged with clusterTags and tags, and the
+// component creates its own service role, security group and an egress rule
+// open to 0.0.0.0/0. Not rendered: the node security group, the OIDC
+// provider and access entries (the program reads their outputs from the
+// component, whose outputs come from mockengine.Outputs).
+
+// eksChild is a custom child of a component under construction.
+type eksChild struct {
+	pulumi.CustomResourceState
+	Arn pulumi.StringOutput `pulumi:"arn"`
+}
+
+// clusterChildren registers what pulumi-eks's Cluster creates for a
+// cluster with the given inputs, and returns its aws:eks/cluster:Cluster.
+// The program sets no serviceRole or clusterSecurityGroup of its own, so
+// the branches that take those are not rendered.
+func clusterChildren(ctx *pulumi.Context, name string, in pulumi.Map, skipDefaultSecurityGroups bool, parent pulumi.Resource) (*eksChild, error) {
+	// createCore: the service role.
+	role, err := serviceRole(ctx, name+"-eksRole", in["tags"], parent)
+	if err != nil {
+		return nil, err
 	}
-	props := map[string]any{
-		"name":    in["name"],
-		"version": in["version"],
-		"roleArn": "arn:aws:iam::123456789012:role/" + name + "-eksRole",
-		"vpcConfig": map[string]any{
-			"subnetIds":             subnets,
-			"endpointPrivateAccess": in["endpointPrivateAccess"] == true,
-			"endpointPublicAccess":  public,
-			"publicAccessCidrs":     in["publicAccessCidrs"],
-		},
-		"enabledClusterLogTypes": in["enabledClusterLogTypes"],
-		"accessConfig":           map[string]any{"authenticationMode": in["authenticationMode"]},
-		"tags":                   in["tags"],
+	roleArn := role.Arn
+
+	// createCore: the cluster security group and its internet egress rule,
+	// unless skipped.
+	var securityGroupIDs pulumi.Input
+	if !skipDefaultSecurityGroups {
+		sg, err := register(ctx, parent, "aws:ec2/securityGroup:SecurityGroup", name+"-eksClusterSecurityGroup", pulumi.Map{
+			"vpcId":               in["vpcId"],
+			"revokeRulesOnDelete": pulumi.Bool(true),
+			"tags":                mergedTags(name+"-eksClusterSecurityGroup", in["clusterSecurityGroupTags"], in["tags"]),
+		})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := register(ctx, parent, "aws:ec2/securityGroupRule:SecurityGroupRule", name+"-eksClusterInternetEgressRule", pulumi.Map{
+			"description":     pulumi.String("Allow internet access."),
+			"type":            pulumi.String("egress"),
+			"fromPort":        pulumi.Int(0),
+			"toPort":          pulumi.Int(0),
+			"protocol":        pulumi.String("-1"),
+			"cidrBlocks":      pulumi.StringArray{pulumi.String("0.0.0.0/0")},
+			"securityGroupId": sg.ID(),
+		}); err != nil {
+			return nil, err
+		}
+		securityGroupIDs = pulumi.StringArray{sg.ID()}
 	}
-	if arn, ok := in["encryptionConfigKeyArn"].(string); ok && arn != "" {
-		props["encryptionConfig"] = map[string]any{"provider": map[string]any{"keyArn": arn}, "resources": []any{"secrets"}}
+
+	// createCore: subnetIds, or the public then the private subnets.
+	subnets := in["subnetIds"]
+	if subnets == nil && (in["publicSubnetIds"] != nil || in["privateSubnetIds"] != nil) {
+		subnets = pulumi.All(orNil(in["publicSubnetIds"]), orNil(in["privateSubnetIds"])).ApplyT(func(xs []any) []any {
+			return append(asList(xs[0]), asList(xs[1])...)
+		})
+	}
+	vpcConfig := pulumi.Map{"subnetIds": orNil(subnets)}
+	for _, k := range []string{"endpointPrivateAccess", "endpointPublicAccess", "publicAccessCidrs"} {
+		if v := in[k]; v != nil {
+			vpcConfig[k] = v
+		}
+	}
+	if securityGroupIDs != nil {
+		vpcConfig["securityGroupIds"] = securityGroupIDs
+	}
+
+	props := pulumi.Map{
+		"roleArn":   roleArn,
+		"vpcConfig": vpcConfig,
+		"tags":      mergedTags(name+"-eksCluster", in["clusterTags"], in["tags"]),
+	}
+	for _, k := range []string{"name", "version", "enabledClusterLogTypes"} {
+		if v := in[k]; v != nil {
+			props[k] = v
+		}
+	}
+	if arn := in["encryptionConfigKeyArn"]; arn != nil {
+		props["encryptionConfig"] = pulumi.All(arn).ApplyT(func(xs []any) map[string]any {
+			return map[string]any{"provider": map[string]any{"keyArn": xs[0]}, "resources": []any{"secrets"}}
+		})
+	}
+	if mode := in["authenticationMode"]; mode != nil {
+		props["accessConfig"] = pulumi.Map{"authenticationMode": mode, "bootstrapClusterCreatorAdminPermissions": pulumi.Bool(true)}
 	}
 	return register(ctx, parent, "aws:eks/cluster:Cluster", name+"-eksCluster", props)
 }
 
-// nodeGroupChild registers the aws:eks/nodeGroup:NodeGroup a
-// ManagedNodeGroup component creates. Given a name prefix, the real provider
-// passes it on as nodeGroupNamePrefix and AWS completes the name.
-func nodeGroupChild(ctx *pulumi.Context, name string, in map[string]any, parent pulumi.Resource) error {
-	return register(ctx, parent, "aws:eks/nodeGroup:NodeGroup", name, map[string]any{
-		"clusterName":         in["clusterName"],
-		"nodeGroupName":       in["nodeGroupName"],
-		"nodeGroupNamePrefix": in["nodeGroupNamePrefix"],
-		"instanceTypes":       in["instanceTypes"],
-		"scalingConfig":       in["scalingConfig"],
-		"subnetIds":           in["subnetIds"],
-		"labels":              in["labels"],
-		"taints":              in["taints"],
-		"amiType":             in["amiType"],
-		"launchTemplate":      in["launchTemplate"],
-		"tags":                in["tags"],
+// serviceRole is pulumi-eks's ServiceRole component for the cluster: a role
+// EKS assumes, with AmazonEKSClusterPolicy attached.
+func serviceRole(ctx *pulumi.Context, name string, tags pulumi.Input, parent pulumi.Resource) (*eksChild, error) {
+	comp := &component{}
+	if err := ctx.RegisterComponentResource("eks:index:ServiceRole", name, comp, pulumi.Parent(parent)); err != nil {
+		return nil, err
+	}
+	role, err := register(ctx, comp, "aws:iam/role:Role", name+"-role", pulumi.Map{
+		"description": pulumi.String("Allows EKS to manage clusters on your behalf."),
+		"assumeRolePolicy": pulumi.String(`{"Version":"2012-10-17","Statement":[{"Action":["sts:AssumeRole"],` +
+			`"Effect":"Allow","Principal":{"Service":["eks.amazonaws.com"]}}]}`),
+		"tags": orNil(tags),
 	})
+	if err != nil {
+		return nil, err
+	}
+	const policy = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+	sum := sha1.Sum([]byte(policy))
+	if _, err := register(ctx, comp, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name+"-"+hex.EncodeToString(sum[:])[:8],
+		pulumi.Map{"policyArn": pulumi.String(policy), "role": role.ID()}); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{}); err != nil {
+		return nil, err
+	}
+	return role, nil
+}
+
+// nodeGroupChild registers the aws:eks/nodeGroup:NodeGroup a
+// ManagedNodeGroup component creates, with the inputs it passes through.
+// Given a name prefix, the real provider passes it on as
+// nodeGroupNamePrefix and AWS completes the name.
+func nodeGroupChild(ctx *pulumi.Context, name string, in pulumi.Map, parent pulumi.Resource) error {
+	props := pulumi.Map{}
+	for _, k := range []string{"clusterName", "nodeGroupName", "nodeGroupNamePrefix", "nodeRoleArn", "instanceTypes", "scalingConfig",
+		"subnetIds", "labels", "taints", "amiType", "launchTemplate", "tags"} {
+		if v := in[k]; v != nil {
+			props[k] = v
+		}
+	}
+	_, err := register(ctx, parent, "aws:eks/nodeGroup:NodeGroup", name, props)
+	return err
 }
 
 // register registers a custom child of the component under construction;
 // it inherits the component's providers.
-func register(ctx *pulumi.Context, parent pulumi.Resource, typ, name string, props map[string]any) error {
-	var c child
+func register(ctx *pulumi.Context, parent pulumi.Resource, typ, name string, props pulumi.Map) (*eksChild, error) {
+	var c eksChild
 	inputs := pulumi.Map{}
 	for k, v := range props {
 		if v != nil {
-			inputs[k] = pulumi.Any(v)
+			inputs[k] = v
 		}
 	}
-	return ctx.RegisterResource(typ, name, inputs, &c, pulumi.Parent(parent))
+	if err := ctx.RegisterResource(typ, name, inputs, &c, pulumi.Parent(parent)); err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
-func asList(v any) []any { l, _ := v.([]any); return l }
+// mergedTags are pulumi-eks's tags for a child: its Name tag, then the
+// child-specific tags, then the component's tags.
+func mergedTags(nameTag string, specific, common pulumi.Input) pulumi.Input {
+	return pulumi.All(orNil(specific), orNil(common)).ApplyT(func(xs []any) map[string]any {
+		tags := map[string]any{"Name": nameTag}
+		for _, x := range xs {
+			if m, ok := x.(map[string]any); ok {
+				for k, v := range m {
+					tags[k] = v
+				}
+			}
+		}
+		return tags
+	})
+}
+
+// orNil is the input, or a known nil where the component has none.
+func orNil(v pulumi.Input) pulumi.Input {
+	if v == nil {
+		return pulumi.Any(nil)
+	}
+	return v
+}
+
+func asList(v any) []any {
+	switch l := v.(type) {
+	case []any:
+		return l
+	case []string:
+		out := make([]any, len(l))
+		for i, s := range l {
+			out[i] = s
+		}
+		return out
+	}
+	return nil
+}
 
 // goMap converts property values to plain Go values: secrets unwrapped,
 // unknowns nil, resource references their URN.

@@ -145,3 +145,68 @@ func plainEqual(a, b any) bool {
 	}
 	return a == b
 }
+
+// autonamed are, per type, the inputs the bridged providers fill in when
+// the program leaves them out (auto-naming): pulumi-aws's provider
+// resources.go marks a node group's nodeGroupName (tfbridge.AutoName) and
+// its eks cluster gets no auto-name (name is required); the bucket of a
+// bucket and the optional `name` of the other types are auto-named too
+// (pulumi-aws's provider-wide auto-naming). The pulumi-aws provider module
+// is not in this machine's module cache (only its SDK); this table is read
+// from its public source. The Vault mount path and the Keycloak realm name
+// the object they address and are not auto-named.
+var autonamed = map[string]string{
+	"aws:s3/bucketV2:BucketV2":                "bucket",
+	"aws:s3/bucket:Bucket":                    "bucket",
+	"aws:iam/role:Role":                       "name",
+	"aws:iam/policy:Policy":                   "name",
+	"aws:iam/instanceProfile:InstanceProfile": "name",
+	"aws:cloudwatch/logGroup:LogGroup":        "name",
+	"aws:ec2/securityGroup:SecurityGroup":     "name",
+	"aws:ec2/launchTemplate:LaunchTemplate":   "name",
+	"aws:kms/alias:Alias":                     "name",
+	"aws:eks/nodeGroup:NodeGroup":             "nodeGroupName",
+}
+
+// DeleteBeforeReplace reports whether the real provider asks the engine to
+// delete the old resource before creating its replacement, given the old
+// outputs, the new inputs and the replacing keys:
+//
+//   - Kubernetes objects (pulumi-kubernetes provider/v4
+//     pkg/provider/provider.go Diff): when the object is replaced, is named
+//     by the program (metadata.name, not auto-named) and keeps its name and
+//     namespace, since the API server holds one object per name.
+//   - Bridged providers (pulumi-terraform-bridge pkg/tfbridge provider.go
+//     Diff and schema.go nameRequiresDeleteBeforeReplace): when the
+//     resource is replaced and the program set an auto-nameable input
+//     itself (it is not listed in __defaults).
+//
+// Where neither applies (an EKS cluster's fixed name, a Vault mount's path)
+// the engine creates the replacement first and the cloud refuses the name:
+// the program must set the deleteBeforeReplace resource option.
+func DeleteBeforeReplace(typ string, olds, news resource.PropertyMap, replaces []string) bool {
+	if len(replaces) == 0 {
+		return false
+	}
+	if strings.HasPrefix(typ, "kubernetes:") && typ != "kubernetes:helm.sh/v3:Release" {
+		oldMeta, newMeta := field(resource.NewObjectProperty(olds), "metadata"), field(resource.NewObjectProperty(news), "metadata")
+		name := field(newMeta, "name")
+		return name.IsString() && name.StringValue() != "" && equal(name, field(oldMeta, "name")) &&
+			equal(field(newMeta, "namespace"), field(oldMeta, "namespace"))
+	}
+	key, ok := autonamed[typ]
+	if !ok {
+		return false
+	}
+	if v, set := news[resource.PropertyKey(key)]; !set || v.IsNull() {
+		return false
+	}
+	if defaults := news["__defaults"]; defaults.IsArray() {
+		for _, d := range defaults.ArrayValue() {
+			if d.IsString() && d.StringValue() == key {
+				return false
+			}
+		}
+	}
+	return true
+}

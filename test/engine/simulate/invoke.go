@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/bac-platform/infra/stacks/mockengine"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
@@ -38,14 +37,6 @@ func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pul
 func (p *Provider) holds(typ, id string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for text, rec := range p.state {
-		urn := resource.URN(text)
-		if string(urn.Type()) != typ {
-			continue
-		}
-		if held, _ := mockengine.Outputs(p.region, typ, urn.Name(), rec.inputs, true); held == id {
-			return true
-		}
-	}
-	return false
+	_, ok := p.cloud.get(typ, id)
+	return ok
 }

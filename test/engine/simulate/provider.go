@@ -3,6 +3,20 @@
 // real engine (pulumi up, preview, refresh, destroy) drives them through
 // PULUMI_DEBUG_PROVIDERS. Outputs come from the same generator as the unit
 // test mocks (mockengine.Outputs), so both describe the same resources.
+//
+// Where it matters to the engine, the providers behave as the real ones do:
+//   - previews: Create(preview=true) reports what only the cloud assigns
+//     (IDs, ARNs, generated names, endpoints) as unknown, and Update(preview)
+//     reports outputs that depend on a changed input as unknown
+//     (mockengine.PreviewState, the offline plan's fresh-stack rule);
+//   - the simulated cloud keeps resources by ID and refuses a second live
+//     resource with the physical name of another (store.go), so a
+//     create-before-delete replacement of a named resource fails as it does
+//     against AWS, Kubernetes, Vault or Keycloak;
+//   - Diff asks for delete-before-replace where the real provider does
+//     (diff.go);
+//   - the pulumi-eks components render the children the real component
+//     creates (children.go).
 package simulate
 
 import (
@@ -37,8 +51,11 @@ type Provider struct {
 	pkg, region string
 
 	mu         sync.Mutex
-	state      map[string]record // by URN: the "cloud" copy
+	cloud      *store // the simulated cloud's copy, by ID
 	engineConn *grpc.ClientConn
+	// previewKnown are outputs reported as known on Create(preview=true),
+	// by type (see Set.PreviewOutput).
+	previewKnown map[string]resource.PropertyMap
 }
 
 // Set is the simulated providers of every package the program uses.
@@ -52,7 +69,7 @@ type Set struct {
 func Start(region string) (*Set, error) {
 	s := &Set{Providers: map[string]*Provider{}, ports: map[string]int{}}
 	for pkg := range Versions {
-		p := &Provider{pkg: pkg, region: region, state: map[string]record{}}
+		p := &Provider{pkg: pkg, region: region, cloud: newStore()}
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			s.Stop()
@@ -89,7 +106,7 @@ func (s *Set) Stop() {
 func (s *Set) Drift(urn, key string, value resource.PropertyValue) error {
 	for _, p := range s.Providers {
 		p.mu.Lock()
-		rec, ok := p.state[urn]
+		rec, ok := p.cloud.byURN(resource.URN(urn))
 		if ok {
 			rec.outputs[resource.PropertyKey(key)] = value
 			if _, isInput := rec.inputs[resource.PropertyKey(key)]; isInput {
@@ -104,12 +121,30 @@ func (s *Set) Drift(urn, key string, value resource.PropertyValue) error {
 	return fmt.Errorf("no simulated resource %s", urn)
 }
 
+// PreviewOutput makes the providers report value for the output key of a
+// resource of type typ when they preview its creation, where they would
+// report an unknown: a test's stand-in for a provider that knows the value
+// at preview (a known-empty ARN, which the rules must judge).
+func (s *Set) PreviewOutput(typ, key string, value resource.PropertyValue) {
+	for _, p := range s.Providers {
+		p.mu.Lock()
+		if p.previewKnown == nil {
+			p.previewKnown = map[string]resource.PropertyMap{}
+		}
+		if p.previewKnown[typ] == nil {
+			p.previewKnown[typ] = resource.PropertyMap{}
+		}
+		p.previewKnown[typ][resource.PropertyKey(key)] = value
+		p.mu.Unlock()
+	}
+}
+
 // Count returns how many resources the providers hold.
 func (s *Set) Count() int {
 	n := 0
 	for _, p := range s.Providers {
 		p.mu.Lock()
-		n += len(p.state)
+		n += len(p.cloud.byID)
 		p.mu.Unlock()
 	}
 	return n
@@ -203,74 +238,141 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
+	oldOutputs, err := unmarshal(req.GetOlds())
+	if err != nil {
+		return nil, err
+	}
 	changed, replaces := DiffInputs(req.GetType(), olds, news)
-	resp := &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE, Diffs: changed, Replaces: replaces}
+	resp := &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE, Diffs: changed, Replaces: replaces,
+		DeleteBeforeReplace: DeleteBeforeReplace(req.GetType(), oldOutputs, news, replaces)}
 	if len(changed) > 0 {
 		resp.Changes = pulumirpc.DiffResponse_DIFF_SOME
 	}
 	return resp, nil
 }
 
-// Create assigns a stable ID and the generator's outputs, and stores them.
+// Create creates the resource in the simulated cloud: a fresh ID and the
+// generator's outputs. A preview creates nothing and reports what only the
+// cloud assigns as unknown (mockengine.PreviewState), as the real providers
+// do: the bridged providers (aws, vault, keycloak) answer a preview with
+// Terraform's planned state, in which the attributes the provider computes
+// are unknown (pulumi-terraform-bridge pkg/tfbridge provider.go Create; the
+// bridge is not in this machine's module cache, so this is read from its
+// public source), and pulumi-kubernetes returns the inputs without the
+// server's fields when it cannot dry-run (provider/v4
+// pkg/provider/provider.go Create, "cannot preview Create", in the module
+// cache).
 func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	id, props, err := p.apply(req.GetUrn(), req.GetProperties(), req.GetPreview())
+	urn := resource.URN(req.GetUrn())
+	typ := string(urn.Type())
+	inputs, err := unmarshal(req.GetProperties())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create %s: %w", urn, err)
+	}
+	if req.GetPreview() {
+		_, computed := mockengine.Outputs(p.region, typ, urn.Name(), inputs, true)
+		state := mockengine.PreviewState(inputs, computed)
+		p.mu.Lock()
+		for k, v := range p.previewKnown[typ] {
+			state[k] = v
+		}
+		p.mu.Unlock()
+		props, err := marshal(state)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", urn, err)
+		}
+		return &pulumirpc.CreateResponse{Properties: props}, nil
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// The first resource of a URN gets the generator's outputs (the offline
+	// plan's); a replacement gets its own, as the cloud hands a new
+	// resource a new ID and ARN. A physical name given as input stays.
+	seed := urn.Name()
+	if n := p.cloud.creates[urn]; n > 0 {
+		seed = fmt.Sprintf("%s-r%d", seed, n)
+	}
+	id, outs := p.outputs(typ, seed, inputs)
+	physical, _ := PhysicalName(typ, inputs)
+	rec := &record{urn: urn, key: idKey{typ, id}, seed: seed, physical: physical, inputs: inputs.Copy(), outputs: outs.Copy()}
+	if err := p.cloud.put(rec); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", urn, err)
+	}
+	props, err := marshal(outs)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", urn, err)
 	}
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
 }
 
-// Update recomputes the outputs for the new inputs; the ID is stable.
+// Update recomputes the outputs for the new inputs; the ID is stable. A
+// preview changes nothing and reports the outputs that depend on a changed
+// input as unknown.
 func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	_, props, err := p.apply(req.GetUrn(), req.GetNews(), req.GetPreview())
+	urn := resource.URN(req.GetUrn())
+	typ := string(urn.Type())
+	news, err := unmarshal(req.GetNews())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("update %s: %w", urn, err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rec, ok := p.cloud.get(typ, req.GetId())
+	if !ok {
+		return nil, fmt.Errorf("update %s: %s %q does not exist", urn, typeLabel(typ), req.GetId())
+	}
+	_, computed := mockengine.Outputs(p.region, typ, rec.seed, news, true)
+	var outs resource.PropertyMap
+	if req.GetPreview() {
+		outs = mockengine.UpdatePreviewState(news, computed, rec.outputs)
+	} else {
+		outs = news.Copy()
+		for k, v := range computed {
+			outs[k] = v
+		}
+		rec.inputs, rec.outputs = news.Copy(), outs.Copy()
+	}
+	props, err := marshal(outs)
+	if err != nil {
+		return nil, fmt.Errorf("update %s: %w", urn, err)
 	}
 	return &pulumirpc.UpdateResponse{Properties: props}, nil
 }
 
-// apply computes a resource's outputs for its inputs and, unless previewing,
-// stores both as the simulated cloud's copy.
-func (p *Provider) apply(urnText string, properties *structpb.Struct, preview bool) (string, *structpb.Struct, error) {
-	inputs, err := unmarshal(properties)
-	if err != nil {
-		return "", nil, err
-	}
-	id, outs := p.outputs(resource.URN(urnText), inputs)
-	if !preview {
-		p.mu.Lock()
-		p.state[urnText] = record{inputs: inputs.Copy(), outputs: outs.Copy()}
-		p.mu.Unlock()
-	}
-	props, err := marshal(outs)
-	return id, props, err
-}
-
-// Read returns what the "cloud" holds, including drift; nothing when gone.
+// Read returns what the "cloud" holds under the ID, including drift;
+// nothing when it is gone.
 func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	typ := string(resource.URN(req.GetUrn()).Type())
 	p.mu.Lock()
-	rec, ok := p.state[req.GetUrn()]
+	rec, ok := p.cloud.get(typ, req.GetId())
+	var outputs, inputs resource.PropertyMap
+	if ok {
+		outputs, inputs = rec.outputs.Copy(), rec.inputs.Copy()
+	}
 	p.mu.Unlock()
 	if !ok {
 		return &pulumirpc.ReadResponse{}, nil
 	}
-	props, err := marshal(rec.outputs)
+	props, err := marshal(outputs)
 	if err != nil {
 		return nil, err
 	}
 	// Like the real providers, report the inputs as the cloud has them now,
 	// so a value changed behind the engine's back diffs against the program.
-	inputs, err := marshal(rec.inputs)
+	ins, err := marshal(inputs)
 	if err != nil {
 		return nil, err
 	}
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: props, Inputs: inputs}, nil
+	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: props, Inputs: ins}, nil
 }
 
-// Delete forgets the resource.
+// Delete removes the resource with the ID (a replacement's old resource
+// shares its URN with the new one).
 func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	typ := string(resource.URN(req.GetUrn()).Type())
 	p.mu.Lock()
-	delete(p.state, req.GetUrn())
+	p.cloud.remove(typ, req.GetId())
 	p.mu.Unlock()
 	return &emptypb.Empty{}, nil
 }
@@ -281,8 +383,8 @@ func (p *Provider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, erro
 }
 
 // outputs merges the inputs with the generator's computed outputs.
-func (p *Provider) outputs(urn resource.URN, inputs resource.PropertyMap) (string, resource.PropertyMap) {
-	id, computed := mockengine.Outputs(p.region, string(urn.Type()), urn.Name(), inputs, true)
+func (p *Provider) outputs(typ, seed string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
+	id, computed := mockengine.Outputs(p.region, typ, seed, inputs, true)
 	outs := inputs.Copy()
 	for k, v := range computed {
 		outs[k] = v
@@ -290,21 +392,25 @@ func (p *Provider) outputs(urn resource.URN, inputs resource.PropertyMap) (strin
 	return id, outs
 }
 
-// Construct builds the pulumi-eks components: the component with the
-// outputs the program consumes, and the AWS children the real eks provider
-// creates, so their diffs (and the policies' view of them) are real.
+// Construct builds the pulumi-eks components as the real eks provider does:
+// the children it creates (children.go), whose diffs and rule verdicts are
+// then the engine's, and the component's outputs, which derive from its
+// cluster, so they are unknown until the cluster exists.
 func (p *Provider) Construct(ctx context.Context, req *pulumirpc.ConstructRequest) (*pulumirpc.ConstructResponse, error) {
 	inputs, err := unmarshal(req.GetInputs())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("construct %s %s: %w", req.GetType(), req.GetName(), err)
 	}
-	plain := goMap(inputs)
 	p.mu.Lock()
 	engine := p.engineConn
 	p.mu.Unlock()
 	return pulumiprovider.Construct(ctx, req, engine, func(pctx *pulumi.Context, typ, name string,
-		_ pulumiprovider.ConstructInputs, options pulumi.ResourceOption,
+		args pulumiprovider.ConstructInputs, options pulumi.ResourceOption,
 	) (*pulumiprovider.ConstructResult, error) {
+		in, err := args.Map()
+		if err != nil {
+			return nil, fmt.Errorf("construct %s %s: %w", typ, name, err)
+		}
 		comp := &component{}
 		if err := pctx.RegisterComponentResource(typ, name, comp, options); err != nil {
 			return nil, err
@@ -312,20 +418,25 @@ func (p *Provider) Construct(ctx context.Context, req *pulumirpc.ConstructReques
 		state := pulumi.Map{}
 		switch typ {
 		case "eks:index:Cluster":
+			skipSG, _ := goValue(inputs["skipDefaultSecurityGroups"]).(bool)
+			cluster, err := clusterChildren(pctx, name, in, skipSG, comp)
+			if err != nil {
+				return nil, fmt.Errorf("construct %s %s: %w", typ, name, err)
+			}
+			// The real component computes these from its cluster's and OIDC
+			// provider's outputs: known once the cluster exists.
 			_, outs := mockengine.Outputs(p.region, typ, name, inputs, false)
 			for k, v := range outs {
+				value := goValue(v)
+				var out pulumi.Output = cluster.ID().ApplyT(func(pulumi.ID) any { return value })
 				if v.IsSecret() {
-					state[string(k)] = pulumi.ToSecret(pulumi.Any(goValue(v)))
-				} else {
-					state[string(k)] = pulumi.Any(goValue(v))
+					out = pulumi.ToSecret(out)
 				}
-			}
-			if err := clusterChildren(pctx, name, plain, comp); err != nil {
-				return nil, err
+				state[string(k)] = out
 			}
 		case "eks:index:ManagedNodeGroup":
-			if err := nodeGroupChild(pctx, name, plain, comp); err != nil {
-				return nil, err
+			if err := nodeGroupChild(pctx, name, in, comp); err != nil {
+				return nil, fmt.Errorf("construct %s %s: %w", typ, name, err)
 			}
 		default:
 			return nil, fmt.Errorf("simulated %s provider cannot construct %s", p.pkg, typ)
@@ -338,11 +449,3 @@ func (p *Provider) Construct(ctx context.Context, req *pulumirpc.ConstructReques
 }
 
 type component struct{ pulumi.ResourceState }
-
-// record is a simulated cloud resource: the inputs it was configured with
-// and the outputs it reports, both subject to drift.
-type record struct {
-	inputs, outputs resource.PropertyMap
-}
-
-type child struct{ pulumi.CustomResourceState }

@@ -15,7 +15,7 @@ func props(t *testing.T, m map[string]any) resource.PropertyMap {
 }
 
 func TestCheckRejectsMissingRequiredInputs(t *testing.T) {
-	p := &Provider{pkg: "aws", region: "us-east-1", state: map[string]record{}}
+	p := &Provider{pkg: "aws", region: "us-east-1", cloud: newStore()}
 	news, _ := marshal(props(t, map[string]any{"clusterName": "bac"}))
 	resp, err := p.Check(context.Background(), &pulumirpc.CheckRequest{Type: "aws:eks/addon:Addon", News: news})
 	if err != nil {
