@@ -118,10 +118,12 @@ func TestResourceRules(t *testing.T) {
 			if !applies || len(problems) != 0 {
 				t.Fatalf("compliant resource: applies %v, problems %v", applies, problems)
 			}
+			covered.pass(r.Name)
 			applies, problems = r.Check(res(tt.typ, tt.bad))
 			if !applies || len(problems) != 1 || !strings.Contains(problems[0], tt.want) {
 				t.Fatalf("non-compliant resource: applies %v, problems %q, want one containing %q", applies, problems, tt.want)
 			}
+			covered.refuse(r.Name)
 		})
 	}
 }
@@ -185,10 +187,12 @@ func TestStackRules(t *testing.T) {
 			if len(evidence) == 0 || len(violations) != 0 {
 				t.Fatalf("compliant stack: evidence %v, violations %v", evidence, violations)
 			}
+			covered.pass(r.Name)
 			_, violations = r.CheckStack(tt.bad)
 			if len(violations) != 1 || !strings.Contains(violations[0].Message, tt.want) {
 				t.Fatalf("non-compliant stack: %v, want %q", violations, tt.want)
 			}
+			covered.refuse(r.Name)
 		})
 	}
 }
