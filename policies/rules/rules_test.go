@@ -173,12 +173,19 @@ func TestStackRules(t *testing.T) {
 	}{
 		{"mtls-strict-mesh-wide", []Resource{ns, strict}, []Resource{ns, scoped},
 			"no mesh-wide STRICT PeerAuthentication in istio-system"},
+		{"mtls-strict-mesh-wide", []Resource{ns, strict}, []Resource{ns, res("kubernetes:security.istio.io/v1:PeerAuthentication",
+			`{"metadata":{"name":"default","namespace":"crm"},"spec":{"mtls":{"mode":"STRICT"}}}`)}, "no mesh-wide STRICT PeerAuthentication in istio-system"},
+		{"mtls-strict-mesh-wide", []Resource{ns, strict}, []Resource{ns, res("kubernetes:security.istio.io/v1:PeerAuthentication",
+			`{"metadata":{"name":"default","namespace":"istio-system"},"spec":{"mtls":{"mode":"PERMISSIVE"}}}`)}, "no mesh-wide STRICT PeerAuthentication in istio-system"},
 		{"network-namespace-isolation", []Resource{ns, deny, authz}, []Resource{ns, allowAll, authz},
 			"business namespace crm has no default-deny NetworkPolicy"},
 		{"network-namespace-isolation", []Resource{ns, deny, authz}, []Resource{ns, deny},
 			"business namespace crm has no AuthorizationPolicy"},
 		{"gateway-rate-limited-routes", []Resource{limiter, jwt, route("rl,jwt-auth")}, []Resource{limiter, jwt, route("jwt-auth")},
 			`route crm/crm has no rate-limiting plugin (plugins: "jwt-auth")`},
+		{"gateway-rate-limited-routes", []Resource{limiter, jwt, route("rl,jwt-auth")}, []Resource{limiter, jwt, route("rl,jwt-auth"),
+			res("kubernetes:networking.k8s.io/v1:Ingress", `{"metadata":{"name":"erp","namespace":"erp","annotations":{"kubernetes.io/ingress.class":"kong","konghq.com/plugins":"jwt-auth"}}}`)},
+			`route erp/erp has no rate-limiting plugin`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
