@@ -31,7 +31,7 @@ func kongConfig(r Resource) (kongtls.Config, []string) {
 	var problems []string
 	set := func(key string, v any) {
 		key = strings.ToLower(key)
-		if !strings.Contains(key, "ssl") {
+		if !slices.Contains(kongtls.Keys(), key) {
 			return
 		}
 		if seen(v) {

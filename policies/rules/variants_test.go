@@ -207,6 +207,8 @@ func TestRulesAdmitCompliantVariants(t *testing.T) {
 			pod(`{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","securityContext":{"capabilities":{"drop":["ALL"]}}}]}`)},
 		{"gateway on a custom TLS 1.3 suite", "tls-gateway-tls13-only", helmRelease,
 			kongEnv(`{"SSL_CIPHER_SUITE":"custom","ssl_protocols":"TLSv1.3","ssl_ciphers":"ECDHE-ECDSA-AES256-GCM-SHA384:!aNULL"}`)},
+		{"gateway certificate from a Secret", "tls-gateway-tls13-only", helmRelease,
+			kongEnv(`{"ssl_cipher_suite":"modern","ssl_cert_key":{"valueFrom":{"secretKeyRef":{"name":"tls","key":"key"}}}}`)},
 		{"gateway TLS 1.3 suites named", "tls-gateway-tls13-only", helmRelease,
 			kongEnv(`{"ssl_cipher_suite":"modern","nginx_stream_ssl_conf_command":"Ciphersuites TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"}`)},
 		{"verifying oidc plugin", "tls-verify-peers", "kubernetes:configuration.konghq.com/v1:KongClusterPlugin", `{"plugin":"oidc","config":{"ssl_verify":"true"}}`},

@@ -81,6 +81,13 @@ func CipherSuite(name string) (Suite, bool) {
 // SuiteNames are the values ssl_cipher_suite accepts.
 func SuiteNames() []string { return []string{"modern", "intermediate", "old", "fips", Custom} }
 
+// Keys are the kong.conf settings that decide what Kong serves to
+// clients, the ones Config.Problems reads.
+func Keys() []string {
+	return []string{"ssl_cipher_suite", "ssl_protocols", "ssl_ciphers", "nginx_http_ssl_protocols", "nginx_stream_ssl_protocols",
+		"nginx_http_ssl_conf_command", "nginx_stream_ssl_conf_command"}
+}
+
 // Config is Kong's configuration by kong.conf name (lower case, as the
 // chart's env values name it); a missing key is Kong's default.
 type Config map[string]string
@@ -147,10 +154,17 @@ func ServedProtocols(suite, protocols string) string {
 // full tag, or ChaCha20-Poly1305).
 var aeadCipher = regexp.MustCompile(`^(ECDHE-ECDSA|ECDHE-RSA|DHE-RSA)-(AES(128|256)-GCM-SHA(256|384)|AES(128|256)-CCM|CHACHA20-POLY1305)$`)
 
-// tls13Suites are the TLS 1.3 cipher suites with a full-length AEAD tag
-// (RFC 8446 B.4 without TLS_AES_128_CCM_8_SHA256, whose 8-byte tag is
-// weaker, and without the integrity-only suites of RFC 9150).
-var tls13Suites = []string{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256"}
+// fullTagTLS13Suite reports whether s is a TLS 1.3 cipher suite with a
+// full-length AEAD tag (RFC 8446 B.4 without TLS_AES_128_CCM_8_SHA256,
+// whose 8-byte tag is weaker, and without the integrity-only suites of
+// RFC 9150).
+func fullTagTLS13Suite(s string) bool {
+	switch s {
+	case "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256":
+		return true
+	}
+	return false
+}
 
 // WeakCiphers returns the entries of an OpenSSL cipher string that may
 // select a cipher without forward secrecy or authenticated encryption:
@@ -174,11 +188,6 @@ func WeakCiphers(ciphers string) []string {
 	}
 	return weak
 }
-
-// confCommands are the server-side ssl_conf_command directives, which
-// pass OpenSSL settings straight through (nginx ssl_conf_command) around
-// Kong's own protocol and cipher settings.
-var confCommands = []string{"nginx_http_ssl_conf_command", "nginx_stream_ssl_conf_command"}
 
 // Problems explains every way in which Kong with c would serve clients
 // anything but TLS 1.3 with AEAD ciphers; nil when it serves only that.
@@ -214,7 +223,9 @@ func (c Config) Problems() []string {
 			problems = append(problems, fmt.Sprintf("ssl_ciphers names ciphers without forward secrecy or AEAD: %s", strings.Join(weak, ", ")))
 		}
 	}
-	for _, key := range confCommands {
+	// The server-side ssl_conf_command directives pass OpenSSL settings
+	// straight through (nginx ssl_conf_command), around Kong's own.
+	for _, key := range []string{"nginx_http_ssl_conf_command", "nginx_stream_ssl_conf_command"} {
 		cmd := strings.Fields(c[key])
 		if len(cmd) == 0 {
 			continue
@@ -223,7 +234,7 @@ func (c Config) Problems() []string {
 		case "Ciphersuites":
 			var weak []string
 			for _, s := range strings.Split(value, ":") {
-				if !slices.Contains(tls13Suites, s) {
+				if !fullTagTLS13Suite(s) {
 					weak = append(weak, s)
 				}
 			}
