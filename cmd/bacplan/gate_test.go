@@ -205,8 +205,14 @@ func TestGateRejectsBadResourceVariants(t *testing.T) {
 			mutate("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mesh-erp-default-deny", func(r *rules.Resource) {
 				set(r.Props, "spec.ingress", []any{map[string]any{}})
 			})},
+		// Kong ignores ssl_protocols unless the suite is custom: the suite
+		// decides what it serves (components/gateway/kongtls).
 		{"gateway allowing TLS 1.2", "tls-gateway-tls13-only",
-			mutate("kubernetes:helm.sh/v3:Release", "gateway-kong", func(r *rules.Resource) { set(r.Props, "values.env.ssl_protocols", "TLSv1.2 TLSv1.3") })},
+			mutate("kubernetes:helm.sh/v3:Release", "gateway-kong", func(r *rules.Resource) { set(r.Props, "values.env.ssl_cipher_suite", "intermediate") })},
+		{"gateway on Kong's default suite", "tls-gateway-tls13-only",
+			mutate("kubernetes:helm.sh/v3:Release", "gateway-kong", func(r *rules.Resource) { delete(r.Get("values.env").(map[string]any), "ssl_cipher_suite") })},
+		{"gateway naming a CBC cipher", "tls-gateway-tls13-only",
+			mutate("kubernetes:helm.sh/v3:Release", "gateway-kong", func(r *rules.Resource) { set(r.Props, "values.env.ssl_ciphers", "ECDHE-RSA-AES128-SHA") })},
 		{"wildcard CORS with credentials", "tls-cors-no-wildcard-with-credentials",
 			mutate("kubernetes:configuration.konghq.com/v1:KongClusterPlugin", "gateway-cors-global", func(r *rules.Resource) {
 				set(r.Props, "config.origins", []any{"*"})
@@ -234,7 +240,9 @@ func TestGateRejectsBadResourceVariants(t *testing.T) {
 				c := r.Get("spec.template.spec.containers").([]any)[0].(map[string]any)
 				c["image"] = "wazuh/wazuh-agent:latest"
 			})},
-		{"floating chart version", "supply-chain-pinned-charts",
+		// A floating version also leaves the chart's security-context
+		// defaults unknown: they are credited at the version they were read at.
+		{"floating chart version", "supply-chain-pinned-charts+privilege-restricted-context",
 			mutate("kubernetes:helm.sh/v3:Release", "gitops-argocd", func(r *rules.Resource) { r.Props["version"] = "8.x" })},
 		{"container without limits", "operability-requests-and-limits",
 			mutate("kubernetes:apps/v1:Deployment", "identity-keycloak", func(r *rules.Resource) {
@@ -297,6 +305,31 @@ func TestGateRejectsBadResourceVariants(t *testing.T) {
 			drop("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")},
 		{"backup bucket open to public policies", "storage-bucket-public-access-blocked",
 			mutate("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "addons-backups", func(r *rules.Resource) { r.Props["blockPublicPolicy"] = false })},
+		// Helm values are workloads: each chart's pods as its values set them.
+		{"velero escalating", "privilege-restricted-context",
+			mutate("kubernetes:helm.sh/v3:Release", "addons-velero", func(r *rules.Resource) {
+				set(r.Props, "values.containerSecurityContext.allowPrivilegeEscalation", true)
+			})},
+		{"load balancer controller with the chart's context", "privilege-restricted-context",
+			mutate("kubernetes:helm.sh/v3:Release", "addons-aws-load-balancer-controller", func(r *rules.Resource) {
+				delete(r.Get("values").(map[string]any), "securityContext")
+			})},
+		{"Argo CD server as root", "privilege-restricted-context",
+			mutate("kubernetes:helm.sh/v3:Release", "gitops-argocd", func(r *rules.Resource) {
+				set(r.Props, "values.server.containerSecurityContext", map[string]any{"runAsNonRoot": false, "runAsUser": 0.0})
+			})},
+		{"cert-manager webhook with a writable root", "privilege-restricted-context",
+			mutate("kubernetes:helm.sh/v3:Release", "addons-cert-manager", func(r *rules.Resource) {
+				set(r.Props, "values.webhook.containerSecurityContext", map[string]any{"readOnlyRootFilesystem": false})
+			})},
+		{"device plugin without seccomp", "privilege-restricted-context",
+			mutate("kubernetes:helm.sh/v3:Release", "addons-nvidia-device-plugin", func(r *rules.Resource) {
+				delete(r.Get("values").(map[string]any), "podSecurityContext")
+			})},
+		{"privileged Istio sidecars through Argo CD", "privilege-restricted-context",
+			mutate("kubernetes:argoproj.io/v1alpha1:Application", "gitops-istio-system", func(r *rules.Resource) {
+				set(r.Props, "spec.source.helm.valuesObject", map[string]any{"global": map[string]any{"proxy": map[string]any{"privileged": true}}})
+			})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -124,6 +124,13 @@ func devicePluginValues(a Args) map[string]any {
 		"affinity":    gpuAffinity(a.GPUNodeLabels),
 		"tolerations": gpuTolerations(a.GPUTaints),
 		"resources":   resources("50m", "64Mi", "200m", "256Mi").Values(),
+		// The chart leaves the pod's context empty (podSecurityContext: {}
+		// at v0.19.3); its containers' default drops every capability and
+		// escalation but keeps root, which the plugin needs for the kubelet's
+		// device-plugin socket directory (a documented exception of
+		// privilege-restricted-context). The runtime's seccomp profile is
+		// set here.
+		"podSecurityContext": map[string]any{"seccompProfile": map[string]any{"type": "RuntimeDefault"}},
 	}
 }
 
@@ -137,6 +144,12 @@ func dcgmValues(a Args) map[string]any {
 		"tolerations":    gpuTolerations(a.GPUTaints),
 		"resources":      a.GPU.DCGMResource.Values(),
 		"serviceMonitor": map[string]any{"enabled": a.GPU.ServiceMonitor},
+		// The chart's pod context is empty (podSecurityContext: {} at
+		// 4.5.3-4.8.2); its container runs as root with SYS_ADMIN for the
+		// profiling metrics (a documented exception of
+		// privilege-restricted-context), so the runtime's seccomp profile is
+		// set here.
+		"podSecurityContext": map[string]any{"seccompProfile": map[string]any{"type": "RuntimeDefault"}},
 	}
 }
 
@@ -166,6 +179,11 @@ func loadBalancerValues(l LoadBalancer, cluster, region string) map[string]any {
 		"enableShield":   false,
 		"enableWaf":      false,
 		"enableWafv2":    false,
+		// The chart's container context (values.yaml at chart 1.17.1) keeps
+		// every capability (its drop: [ALL] is commented out) and sets no
+		// seccomp profile; the whole restricted context is set here.
+		"securityContext": map[string]any{"runAsNonRoot": true, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+			"capabilities": map[string]any{"drop": []any{"ALL"}}, "seccompProfile": map[string]any{"type": "RuntimeDefault"}},
 	}
 	if l.Replicas > 1 {
 		v["podDisruptionBudget"] = map[string]any{"maxUnavailable": 1}
@@ -344,6 +362,10 @@ func (b *builder) backups() error {
 	return err
 }
 
+// veleroUID is the user Velero's pod runs as (any non-root id: the image's
+// files are world-readable and it writes only to emptyDir volumes).
+const veleroUID = 65532
+
 // veleroValues are velero chart 11.4.0 values (charts/velero/values.yaml at
 // velero-11.4.0): the AWS plugin as the init container the chart's values
 // describe, credentials from Pod Identity instead of a Secret, and one
@@ -356,11 +378,26 @@ func veleroValues(a Args) map[string]any {
 	for i, n := range namespaces {
 		included[i] = n
 	}
+	// The chart sets no security context at all (podSecurityContext and
+	// containerSecurityContext are {} at velero-11.4.0, and initContainers
+	// are rendered as given). The image's USER is the name cnb, which the
+	// kubelet cannot check against runAsNonRoot, so the user is numeric;
+	// with readOnlyRootFilesystem the chart mounts an emptyDir at /tmp
+	// (templates/deployment.yaml), and the plugin's init container writes
+	// only to the plugins emptyDir.
+	container := func() map[string]any {
+		return map[string]any{"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+			"capabilities": map[string]any{"drop": []any{"ALL"}}}
+	}
 	return map[string]any{
+		"podSecurityContext": map[string]any{"runAsNonRoot": true, "runAsUser": veleroUID, "runAsGroup": veleroUID, "fsGroup": veleroUID,
+			"seccompProfile": map[string]any{"type": "RuntimeDefault"}},
+		"containerSecurityContext": container(),
 		"initContainers": []any{map[string]any{
 			"name": "velero-plugin-for-aws", "image": bk.Plugin.String(), "imagePullPolicy": "IfNotPresent",
-			"volumeMounts": []any{map[string]any{"mountPath": "/target", "name": "plugins"}},
-			"resources":    resources("50m", "64Mi", "200m", "128Mi").Values(),
+			"volumeMounts":    []any{map[string]any{"mountPath": "/target", "name": "plugins"}},
+			"resources":       resources("50m", "64Mi", "200m", "128Mi").Values(),
+			"securityContext": container(),
 		}},
 		"credentials": map[string]any{"useSecret": false},
 		// The chart's CRD upgrade job copies a shell and kubectl out of

@@ -6,48 +6,26 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bac-platform/infra/components/gateway/kongtls"
 	"github.com/bac-platform/infra/components/validate"
 )
 
-// CipherSuites are the protocols each of Kong's named cipher suites serves
-// (Kong 3.9.1, kong/conf_loader/constants.lua CIPHER_SUITES). With any
-// suite but "custom", Kong sets the protocols from this table and ignores
-// ssl_protocols (conf_loader/init.lua), so "TLSv1.3" with "intermediate"
-// still serves TLS 1.2.
-var CipherSuites = map[string]string{
-	"modern":       "TLSv1.3",
-	"intermediate": "TLSv1.2 TLSv1.3",
-	"old":          "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3",
-	"fips":         "TLSv1.2",
-}
-
-// CustomCipherSuite is the suite under which Kong applies ssl_protocols.
-const CustomCipherSuite = "custom"
-
-// ServedTLSProtocols is what Kong serves for a cipher suite and an
-// ssl_protocols setting: the suite's own protocols unless it is custom.
-func ServedTLSProtocols(suite, protocols string) string {
-	if suite == CustomCipherSuite {
-		return strings.Join(strings.Fields(protocols), " ")
-	}
-	return CipherSuites[suite]
-}
-
-// validateTLS checks the TLS settings by what Kong serves with them: TLS 1.3
-// only.
+// validateTLS checks the TLS settings by what Kong 3.9.1 serves with them
+// (package kongtls): TLS 1.3 only. A named suite sets the protocols
+// itself, so an sslProtocols other than the suite's is refused as ignored.
 func (a Args) validateTLS(ps *validate.Problems, path string) {
 	suite, protocols := a.SSLCipherSuite, a.SSLProtocols
-	if _, named := CipherSuites[suite]; !named && suite != CustomCipherSuite {
-		ps.Add(path+".sslCipherSuite", "%q is not one of Kong's cipher suites (modern, intermediate, old, fips, custom)", suite)
+	if _, named := kongtls.CipherSuite(suite); !named && suite != kongtls.Custom {
+		ps.Add(path+".sslCipherSuite", "%q is not one of Kong's cipher suites (%s)", suite, strings.Join(kongtls.SuiteNames(), ", "))
 		return
 	}
-	served := ServedTLSProtocols(suite, protocols)
+	served := kongtls.ServedProtocols(suite, protocols)
 	switch {
-	case served == "TLSv1.3" && suite != CustomCipherSuite && strings.Join(strings.Fields(protocols), " ") != served:
+	case served == kongtls.TLS13 && suite != kongtls.Custom && strings.Join(strings.Fields(protocols), " ") != served:
 		ps.Add(path+".sslProtocols", "%q is ignored: Kong applies ssl_protocols only with the custom cipher suite, and %q serves %s; set it to %s", protocols, suite, served, served)
-	case served != "TLSv1.3" && suite != CustomCipherSuite:
+	case served != kongtls.TLS13 && suite != kongtls.Custom:
 		ps.Add(path+".sslCipherSuite", "%q serves %s (Kong ignores sslProtocols %q unless the suite is custom); the gateway serves TLS 1.3 only: use modern", suite, served, protocols)
-	case served != "TLSv1.3":
+	case served != kongtls.TLS13:
 		ps.Add(path+".sslProtocols", "%q: the gateway serves TLS 1.3 only (TLSv1.3)", protocols)
 	}
 }

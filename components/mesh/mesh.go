@@ -230,6 +230,11 @@ func IstiodValues(a Args) map[string]any {
 		"autoscaleEnabled": true,
 		"autoscaleMin":     a.PilotMinReplicas,
 		"autoscaleMax":     a.PilotMaxReplicas,
+		// The discovery container's context is fixed by the chart
+		// (non-root, no escalation, no capabilities, read-only root) but
+		// for its seccomp profile, which it leaves unset (seccompProfile: {}
+		// in istio-discovery values.yaml at 1.29.2).
+		"seccompProfile": map[string]any{"type": "RuntimeDefault"},
 	}
 }
 

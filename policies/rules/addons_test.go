@@ -59,10 +59,12 @@ func TestAddonStackRules(t *testing.T) {
 			if len(evidence) == 0 || len(violations) != 0 {
 				t.Fatalf("compliant stack: evidence %v, violations %v", evidence, violations)
 			}
+			covered.pass(r.Name)
 			_, violations = r.CheckStack(tt.bad)
 			if len(violations) != 1 || !strings.Contains(violations[0].Message, tt.want) {
 				t.Fatalf("non-compliant stack: %v, want one containing %q", violations, tt.want)
 			}
+			covered.refuse(r.Name)
 		})
 	}
 }

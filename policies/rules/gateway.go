@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/bac-platform/infra/components/gateway/kongtls"
 )
 
 // isKongPlugin reports whether r is a KongPlugin or KongClusterPlugin.
@@ -18,22 +20,66 @@ func isKongRelease(r Resource) bool {
 	return strings.HasPrefix(r.Type, "kubernetes:helm.sh/") && str(r.Props, "chart") == "kong"
 }
 
+// kongConfig reads Kong's configuration from the kong chart's values as the
+// chart hands it to Kong: each env key becomes KONG_<KEY> and customEnv
+// entries are passed as they are (templates/_helpers.tpl kong.env at
+// kong-3.2.0), and Kong reads KONG_<KEY> as the kong.conf key <key>
+// (kong.conf.default at 3.9.1). A TLS setting taken from a Secret or
+// ConfigMap (valueFrom) is one the gate cannot see, and is refused.
+func kongConfig(r Resource) (kongtls.Config, []string) {
+	conf := kongtls.Config{}
+	var problems []string
+	set := func(key string, v any) {
+		key = strings.ToLower(key)
+		if !slices.Contains(kongtls.Keys(), key) {
+			return
+		}
+		if seen(v) {
+			problems = append(problems, fmt.Sprintf("release %s: %s is not known yet", str(r.Props, "name"), key))
+			return
+		}
+		switch t := v.(type) {
+		case string:
+			conf[key] = t
+		case float64, int, bool:
+			conf[key] = fmt.Sprint(t)
+		default:
+			problems = append(problems, fmt.Sprintf("release %s: %s comes from outside the values (%v): the gate cannot judge what Kong serves", str(r.Props, "name"), key, t))
+		}
+	}
+	if env, ok := Lookup(r.Props, "values.env").(map[string]any); ok {
+		for k, v := range env {
+			set(k, v)
+		}
+	}
+	if env, ok := Lookup(r.Props, "values.customEnv").(map[string]any); ok {
+		for k, v := range env {
+			if key, ok := strings.CutPrefix(strings.ToUpper(k), "KONG_"); ok {
+				set(key, v)
+			}
+		}
+	}
+	sort.Strings(problems)
+	return conf, problems
+}
+
 func gatewayRules() []*Rule {
 	return []*Rule{
 		{
 			Name:        "tls-gateway-tls13-only",
-			Description: "The API gateway accepts TLS 1.3 only",
+			Description: "The API gateway serves TLS 1.3 only, with AEAD ciphers",
 			Enforcement: mandatory,
 			Controls:    transmissionSecurity,
-			Remediation: "set the Kong env ssl_protocols to TLSv1.3 (bac:gateway.sslProtocols)",
+			Remediation: "set the Kong env ssl_cipher_suite to modern and ssl_protocols to TLSv1.3 (bac:gateway.sslCipherSuite, sslProtocols); name only ECDHE/DHE AEAD ciphers in ssl_ciphers and leave the nginx ssl_conf_command directives alone",
 			Check: func(r Resource) (bool, []string) {
 				if !isKongRelease(r) {
 					return false, nil
 				}
-				if p := str(r.Props, "values.env.ssl_protocols"); p != "TLSv1.3" {
-					return true, []string{fmt.Sprintf("Kong ssl_protocols is %q", p)}
+				conf, problems := kongConfig(r)
+				for _, p := range conf.Problems() {
+					problems = append(problems, "release "+str(r.Props, "name")+": "+p)
 				}
-				return true, nil
+				return true, problems
 			},
 		},
 		{

@@ -173,10 +173,9 @@ func restrictedContext(where string, sc, pod any) []string {
 	return problems
 }
 
-// restricted applies restrictedContext to pod specs and to the container
-// security context the project sets in Kong's chart values (Helm values are
-// workloads too; other charts keep their own defaults, which the admission
-// policies judge in the cluster).
+// restricted applies restrictedContext to pod specs, and judges the
+// security contexts of the pods Helm charts render from their values
+// (chartContexts).
 func restricted(r Resource) (bool, []string) {
 	if spec := podSpec(r); spec != nil {
 		if exception(r) != "" {
@@ -189,19 +188,7 @@ func restricted(r Resource) (bool, []string) {
 		}
 		return true, problems
 	}
-	if !isKongRelease(r) {
-		return false, nil
-	}
-	sc := Lookup(r.Props, "values.containerSecurityContext")
-	where := "release " + str(r.Props, "name") + ": values.containerSecurityContext"
-	problems := restrictedContext(where, sc, nil)
-	if !isTrue(sc, "runAsNonRoot") {
-		problems = append(problems, where+" does not set runAsNonRoot: true")
-	}
-	if ape := Lookup(sc, "allowPrivilegeEscalation"); ape != false && ape != "false" {
-		problems = append(problems, where+" does not set allowPrivilegeEscalation: false")
-	}
-	return true, problems
+	return chartContexts(r)
 }
 
 // tlsVerification checks that connections to other services verify their
@@ -273,9 +260,9 @@ func pinnedSettingRules() []*Rule {
 			Check:       exposure,
 		},
 		{
-			Name: "privilege-restricted-context", Description: "Containers drop every capability, add none and run with the runtime's seccomp profile",
+			Name: "privilege-restricted-context", Description: "Containers drop every capability, add none and run with the runtime's seccomp profile; charts' pods also run as non-root without privilege escalation, unless a documented exception says why",
 			Enforcement: mandatory, Controls: withCIS(leastPrivilege, "4.2.7", "4.2.8", "4.2.9"),
-			Remediation: "use kube.Restricted(): capabilities.drop [ALL], no capabilities.add, seccompProfile RuntimeDefault (also in charts' containerSecurityContext values)",
+			Remediation: "use kube.Restricted(): capabilities.drop [ALL], no capabilities.add, seccompProfile RuntimeDefault; in a chart's values set the pod and container security contexts at the keys its templates read (runAsNonRoot, allowPrivilegeEscalation false, readOnlyRootFilesystem where the chart allows it), or record the chart's defaults at its pinned version in policies/rules/charts.go",
 			Check:       restricted,
 		},
 		{

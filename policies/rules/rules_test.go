@@ -78,8 +78,9 @@ func TestResourceRules(t *testing.T) {
 			`{"vpcConfig":{"endpointPrivateAccess":false,"endpointPublicAccess":false}}`, "the private endpoint is off"},
 		{"network-eks-endpoint", eksComponent, `{"endpointPrivateAccess":true,"endpointPublicAccess":false}`,
 			`{"endpointPrivateAccess":true}`, "the public endpoint is open to 0.0.0.0/0 (no publicAccessCidrs)"},
-		{"tls-gateway-tls13-only", "kubernetes:helm.sh/v3:Release", `{"chart":"kong","values":{"env":{"ssl_protocols":"TLSv1.3"}}}`,
-			`{"chart":"kong","values":{"env":{"ssl_protocols":"TLSv1.2 TLSv1.3"}}}`, `Kong ssl_protocols is "TLSv1.2 TLSv1.3"`},
+		{"tls-gateway-tls13-only", "kubernetes:helm.sh/v3:Release", `{"chart":"kong","values":{"env":{"ssl_cipher_suite":"modern","ssl_protocols":"TLSv1.3"}}}`,
+			`{"chart":"kong","values":{"env":{"ssl_cipher_suite":"custom","ssl_protocols":"TLSv1.2 TLSv1.3","ssl_ciphers":"ECDHE-RSA-AES128-GCM-SHA256"}}}`,
+			`Kong serves TLSv1.2 (ssl_cipher_suite "custom", ssl_protocols "TLSv1.2 TLSv1.3")`},
 		{"tls-cors-no-wildcard-with-credentials", "kubernetes:configuration.konghq.com/v1:KongClusterPlugin",
 			`{"plugin":"cors","config":{"origins":["https://app.example.com"],"credentials":true}}`,
 			`{"metadata":{"name":"cors-global"},"plugin":"cors","config":{"origins":["*"],"credentials":true}}`, "plugin cors-global allows origin * with credentials"},
@@ -117,10 +118,12 @@ func TestResourceRules(t *testing.T) {
 			if !applies || len(problems) != 0 {
 				t.Fatalf("compliant resource: applies %v, problems %v", applies, problems)
 			}
+			covered.pass(r.Name)
 			applies, problems = r.Check(res(tt.typ, tt.bad))
 			if !applies || len(problems) != 1 || !strings.Contains(problems[0], tt.want) {
 				t.Fatalf("non-compliant resource: applies %v, problems %q, want one containing %q", applies, problems, tt.want)
 			}
+			covered.refuse(r.Name)
 		})
 	}
 }
@@ -170,12 +173,19 @@ func TestStackRules(t *testing.T) {
 	}{
 		{"mtls-strict-mesh-wide", []Resource{ns, strict}, []Resource{ns, scoped},
 			"no mesh-wide STRICT PeerAuthentication in istio-system"},
+		{"mtls-strict-mesh-wide", []Resource{ns, strict}, []Resource{ns, res("kubernetes:security.istio.io/v1:PeerAuthentication",
+			`{"metadata":{"name":"default","namespace":"crm"},"spec":{"mtls":{"mode":"STRICT"}}}`)}, "no mesh-wide STRICT PeerAuthentication in istio-system"},
+		{"mtls-strict-mesh-wide", []Resource{ns, strict}, []Resource{ns, res("kubernetes:security.istio.io/v1:PeerAuthentication",
+			`{"metadata":{"name":"default","namespace":"istio-system"},"spec":{"mtls":{"mode":"PERMISSIVE"}}}`)}, "no mesh-wide STRICT PeerAuthentication in istio-system"},
 		{"network-namespace-isolation", []Resource{ns, deny, authz}, []Resource{ns, allowAll, authz},
 			"business namespace crm has no default-deny NetworkPolicy"},
 		{"network-namespace-isolation", []Resource{ns, deny, authz}, []Resource{ns, deny},
 			"business namespace crm has no AuthorizationPolicy"},
 		{"gateway-rate-limited-routes", []Resource{limiter, jwt, route("rl,jwt-auth")}, []Resource{limiter, jwt, route("jwt-auth")},
 			`route crm/crm has no rate-limiting plugin (plugins: "jwt-auth")`},
+		{"gateway-rate-limited-routes", []Resource{limiter, jwt, route("rl,jwt-auth")}, []Resource{limiter, jwt, route("rl,jwt-auth"),
+			res("kubernetes:networking.k8s.io/v1:Ingress", `{"metadata":{"name":"erp","namespace":"erp","annotations":{"kubernetes.io/ingress.class":"kong","konghq.com/plugins":"jwt-auth"}}}`)},
+			`route erp/erp has no rate-limiting plugin`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
@@ -184,10 +194,12 @@ func TestStackRules(t *testing.T) {
 			if len(evidence) == 0 || len(violations) != 0 {
 				t.Fatalf("compliant stack: evidence %v, violations %v", evidence, violations)
 			}
+			covered.pass(r.Name)
 			_, violations = r.CheckStack(tt.bad)
 			if len(violations) != 1 || !strings.Contains(violations[0].Message, tt.want) {
 				t.Fatalf("non-compliant stack: %v, want %q", violations, tt.want)
 			}
+			covered.refuse(r.Name)
 		})
 	}
 }

@@ -17,6 +17,11 @@ func ctr(name, securityContext string) string {
 		`,"resources":{"requests":{"cpu":"100m","memory":"128Mi"},"limits":{"cpu":"1","memory":"1Gi"}}}`
 }
 
+// kongEnv is a kong release whose values.env is the given JSON object.
+func kongEnv(env string) string {
+	return `{"chart":"kong","name":"kong","values":{"env":` + env + `}}`
+}
+
 const restrictedCtx = `{"runAsNonRoot":true,"allowPrivilegeEscalation":false}`
 
 // TestRulesRefuseWhatTheyExistToStop: bad variants, one per condition of
@@ -111,9 +116,30 @@ func TestRulesRefuseWhatTheyExistToStop(t *testing.T) {
 			`container init has seccomp profile "Unconfined"`, true},
 		{"Kong as root in its chart values", "privilege-restricted-context", "kubernetes:helm.sh/v3:Release",
 			`{"chart":"kong","name":"kong","values":{"containerSecurityContext":{"runAsNonRoot":false,"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"seccompProfile":{"type":"RuntimeDefault"}}}}`,
-			"values.containerSecurityContext does not set runAsNonRoot: true", true},
+			"values containerSecurityContext may run as root", true},
 		{"Kong with its chart's security context", "privilege-restricted-context", "kubernetes:helm.sh/v3:Release",
-			`{"chart":"kong","name":"kong","values":{}}`, "values.containerSecurityContext does not drop ALL capabilities", true},
+			`{"chart":"kong","name":"kong","values":{}}`, "values containerSecurityContext does not drop ALL capabilities", true},
+		// tls-gateway-tls13-only: the rule read ssl_protocols only, which Kong
+		// ignores unless the suite is custom.
+		{"gateway on Kong's default suite", "tls-gateway-tls13-only", helmRelease, kongEnv(`{"ssl_protocols":"TLSv1.3"}`),
+			`Kong serves TLSv1.2 (ssl_cipher_suite "intermediate", which sets the protocols itself)`, true},
+		{"gateway on the intermediate suite", "tls-gateway-tls13-only", helmRelease, kongEnv(`{"ssl_cipher_suite":"intermediate","ssl_protocols":"TLSv1.3"}`),
+			"Kong serves TLSv1.2", true},
+		{"gateway on the old suite", "tls-gateway-tls13-only", helmRelease, kongEnv(`{"ssl_cipher_suite":"old","ssl_protocols":"TLSv1.3"}`),
+			"offers ciphers without forward secrecy or AEAD over TLSv1, TLSv1.1, TLSv1.2: ECDHE-ECDSA-AES128-SHA256", true},
+		{"gateway on the fips suite", "tls-gateway-tls13-only", helmRelease, kongEnv(`{"ssl_cipher_suite":"fips","ssl_protocols":"TLSv1.3"}`),
+			"TLSv1.2+FIPS, kRSA+FIPS", true},
+		{"gateway naming CBC ciphers", "tls-gateway-tls13-only", helmRelease, kongEnv(`{"ssl_cipher_suite":"custom","ssl_protocols":"TLSv1.3","ssl_ciphers":"ECDHE-RSA-AES128-SHA"}`),
+			"ssl_ciphers names ciphers without forward secrecy or AEAD: ECDHE-RSA-AES128-SHA", true},
+		{"gateway short-tag TLS 1.3 suite", "tls-gateway-tls13-only", helmRelease,
+			kongEnv(`{"ssl_cipher_suite":"modern","ssl_protocols":"TLSv1.3","nginx_http_ssl_conf_command":"Ciphersuites TLS_AES_128_CCM_8_SHA256"}`),
+			"without a full AEAD tag: TLS_AES_128_CCM_8_SHA256", true},
+		{"gateway suite in customEnv", "tls-gateway-tls13-only", helmRelease,
+			`{"chart":"kong","name":"kong","values":{"env":{"ssl_cipher_suite":"modern","ssl_protocols":"TLSv1.3"},"customEnv":{"KONG_SSL_CIPHER_SUITE":"intermediate"}}}`,
+			"Kong serves TLSv1.2", true},
+		{"gateway suite from a Secret", "tls-gateway-tls13-only", helmRelease,
+			kongEnv(`{"ssl_cipher_suite":{"valueFrom":{"secretKeyRef":{"name":"s","key":"k"}}},"ssl_protocols":"TLSv1.3"}`),
+			"ssl_cipher_suite comes from outside the values", true},
 		// tls-verify-peers (new)
 		{"oidc plugin not verifying", "tls-verify-peers", "kubernetes:configuration.konghq.com/v1:KongClusterPlugin",
 			`{"metadata":{"name":"oidc"},"plugin":"oidc","config":{"ssl_verify":"false"}}`, "oidc plugin oidc does not set ssl_verify: true", true},
@@ -139,6 +165,7 @@ func TestRulesRefuseWhatTheyExistToStop(t *testing.T) {
 			if !applies || !found {
 				t.Fatalf("applies %v, problems %q, want one containing %q", applies, problems, tt.want)
 			}
+			covered.refuse(tt.rule)
 		})
 		if tt.passedBefore {
 			caught++
@@ -178,6 +205,12 @@ func TestRulesAdmitCompliantVariants(t *testing.T) {
 			`{"chart":"kong","values":{"proxy":{"type":"LoadBalancer"},"admin":{"enabled":true,"type":"ClusterIP"},"manager":{"enabled":false}}}`},
 		{"restricted container, seccomp from the pod", "privilege-restricted-context", deployment,
 			pod(`{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","securityContext":{"capabilities":{"drop":["ALL"]}}}]}`)},
+		{"gateway on a custom TLS 1.3 suite", "tls-gateway-tls13-only", helmRelease,
+			kongEnv(`{"SSL_CIPHER_SUITE":"custom","ssl_protocols":"TLSv1.3","ssl_ciphers":"ECDHE-ECDSA-AES256-GCM-SHA384:!aNULL"}`)},
+		{"gateway certificate from a Secret", "tls-gateway-tls13-only", helmRelease,
+			kongEnv(`{"ssl_cipher_suite":"modern","ssl_cert_key":{"valueFrom":{"secretKeyRef":{"name":"tls","key":"key"}}}}`)},
+		{"gateway TLS 1.3 suites named", "tls-gateway-tls13-only", helmRelease,
+			kongEnv(`{"ssl_cipher_suite":"modern","nginx_stream_ssl_conf_command":"Ciphersuites TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"}`)},
 		{"verifying oidc plugin", "tls-verify-peers", "kubernetes:configuration.konghq.com/v1:KongClusterPlugin", `{"plugin":"oidc","config":{"ssl_verify":"true"}}`},
 		{"named project", "gitops-projects-restricted", "kubernetes:argoproj.io/v1alpha1:AppProject",
 			`{"metadata":{"name":"platform"},"spec":{"sourceRepos":["https://github.com/x/y"],"destinations":[{"server":"https://kubernetes.default.svc","namespace":"istio-system"}],"clusterResourceWhitelist":[{"group":"admissionregistration.k8s.io","kind":"MutatingWebhookConfiguration"}]}}`},
@@ -187,6 +220,7 @@ func TestRulesAdmitCompliantVariants(t *testing.T) {
 			if applies, problems := rule(t, tt.rule).Check(res(tt.typ, tt.props)); !applies || len(problems) != 0 {
 				t.Fatalf("applies %v, problems %q", applies, problems)
 			}
+			covered.pass(tt.rule)
 		})
 	}
 }
