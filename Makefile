@@ -28,10 +28,12 @@ K8S_TOOLS := $(K8S_BIN)/kube-scheduler $(K8S_BIN)/kube-controller-manager $(K8S_
 # module ships schema.json but not the generated files its command embeds:
 # they are generated into a build directory under bin/ and the command is
 # built there. The version stamped is the module's own pseudo-version.
-K8S_PROVIDER := bin/pulumi-resource-kubernetes
+# The binary stays in the build directory: in bin/, next to the pulumi CLI,
+# the CLI would find it and use it in place of the engine suite's simulator.
+K8S_PROVIDER_BUILD := bin/build/k8sprovider
+K8S_PROVIDER := $(K8S_PROVIDER_BUILD)/pulumi-resource-kubernetes
 K8S_PROVIDER_MOD := github.com/pulumi/pulumi-kubernetes/provider/v4
 K8S_PROVIDER_VERSION := 4.0.0-20260115033456-f47bc2d6f199
-K8S_PROVIDER_BUILD := bin/build/k8sprovider
 
 .PHONY: deps tools k8s-tools plan plan-json report lint test test-unit test-engine test-integration bench-engine bench-test fmt
 
@@ -72,7 +74,7 @@ $(K8S_PROVIDER): tools/k8sprovider/go.mod tools/k8sprovider/go.sum tools/k8sprov
 	cp tools/k8sprovider/go.mod tools/k8sprovider/go.sum tools/k8sprovider/main.go $(K8S_PROVIDER_BUILD)/
 	cd tools/k8sprovider && $(GO) run ./embed -version $(K8S_PROVIDER_VERSION) -out ../../$(K8S_PROVIDER_BUILD) \
 		-from "$$($(GO) list -m -f '{{.Dir}}' $(K8S_PROVIDER_MOD))/cmd/pulumi-resource-kubernetes"
-	cd $(K8S_PROVIDER_BUILD) && $(GO) build -trimpath -ldflags '-s -w -X $(K8S_PROVIDER_MOD)/pkg/version.Version=$(K8S_PROVIDER_VERSION)' -o ../../pulumi-resource-kubernetes .
+	cd $(K8S_PROVIDER_BUILD) && $(GO) build -trimpath -ldflags '-s -w -X $(K8S_PROVIDER_MOD)/pkg/version.Version=$(K8S_PROVIDER_VERSION)' -o pulumi-resource-kubernetes .
 
 # The CLI at the pinned SDK version, from its Go module, with its version
 # stamped so the Automation API's version check passes.

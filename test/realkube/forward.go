@@ -1,5 +1,5 @@
 // Package realkube runs the local stack through the real Pulumi engine, the
-// real pulumi-kubernetes provider (bin/pulumi-resource-kubernetes, built by
+// real pulumi-kubernetes provider (ProviderPath, built by
 // `make tools` from its module) and a real Kubernetes control plane
 // (test/kubecluster: etcd, API server, controller manager, scheduler and
 // KWOK nodes). Helm releases stay simulated: their charts cannot be fetched
@@ -17,25 +17,42 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
+
+// ProviderPath is where `make tools` builds the real provider, relative to
+// the repository: not in bin/, where the pulumi CLI would find it next to
+// itself and prefer it to attached providers (with a warning).
+const ProviderPath = "bin/build/k8sprovider/pulumi-resource-kubernetes"
 
 // simulatedType is the one kubernetes type the simulator handles.
 const simulatedType = "kubernetes:helm.sh/v3:Release"
 
 // Forwarder is the kubernetes provider the engine attaches to: the real
 // provider for everything but Helm releases, the simulator for those.
+//
+// The engine starts a provider process per run and ends it with the run
+// (after a Cancel); an attached provider outlives runs instead. So the
+// Forwarder starts a fresh real provider at each run's Attach and stops the
+// previous one: every preview, up and destroy meets a provider as fresh as
+// the engine would start it.
 type Forwarder struct {
 	pulumirpc.UnimplementedResourceProviderServer
-	real pulumirpc.ResourceProviderClient
-	sim  pulumirpc.ResourceProviderServer
+	start func() (*RealProvider, error)
+	sim   pulumirpc.ResourceProviderServer
+
+	mu  sync.Mutex
+	cur *RealProvider
 }
 
 // RealProvider is a running pulumi-resource-kubernetes process.
@@ -96,47 +113,94 @@ func (p *RealProvider) Stop() {
 	_ = p.cmd.Wait()
 }
 
-// NewForwarder routes between the real provider and the simulator.
-func NewForwarder(real pulumirpc.ResourceProviderClient, sim pulumirpc.ResourceProviderServer) *Forwarder {
-	return &Forwarder{real: real, sim: sim}
+// NewForwarder routes between real providers made by start and the
+// simulator.
+func NewForwarder(start func() (*RealProvider, error), sim pulumirpc.ResourceProviderServer) *Forwarder {
+	return &Forwarder{start: start, sim: sim}
+}
+
+// Stop ends the current real provider.
+func (f *Forwarder) Stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cur != nil {
+		f.cur.Stop()
+		f.cur = nil
+	}
+}
+
+// real is the current run's provider, started if there is none.
+func (f *Forwarder) real() (pulumirpc.ResourceProviderClient, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cur == nil {
+		p, err := f.start()
+		if err != nil {
+			return nil, err
+		}
+		f.cur = p
+	}
+	return f.cur.Client, nil
 }
 
 func simulated(urn string) bool {
 	return string(resource.URN(urn).Type()) == simulatedType
 }
 
-// Attach gives both providers the engine's address.
+// Attach starts the run: a fresh real provider, and both providers get
+// the engine's address.
 func (f *Forwarder) Attach(ctx context.Context, req *pulumirpc.PluginAttach) (*emptypb.Empty, error) {
+	f.Stop()
 	if _, err := f.sim.Attach(ctx, req); err != nil {
 		return nil, err
 	}
-	return f.real.Attach(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.Attach(ctx, req)
 }
 
-// Handshake is the real provider's: the pinned provider implements none,
-// and the engine falls back to Attach.
-func (f *Forwarder) Handshake(ctx context.Context, req *pulumirpc.ProviderHandshakeRequest) (*pulumirpc.ProviderHandshakeResponse, error) {
-	return f.real.Handshake(ctx, req)
+// Handshake is unimplemented, as in the pinned provider (its kubeProvider
+// has no Handshake): the engine falls back to Attach.
+func (f *Forwarder) Handshake(context.Context, *pulumirpc.ProviderHandshakeRequest) (*pulumirpc.ProviderHandshakeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "Handshake is not implemented")
 }
 
 // GetPluginInfo is the real provider's.
 func (f *Forwarder) GetPluginInfo(ctx context.Context, req *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return f.real.GetPluginInfo(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.GetPluginInfo(ctx, req)
 }
 
 // GetSchema is the real provider's.
 func (f *Forwarder) GetSchema(ctx context.Context, req *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
-	return f.real.GetSchema(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.GetSchema(ctx, req)
 }
 
 // CheckConfig is the real provider's.
 func (f *Forwarder) CheckConfig(ctx context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	return f.real.CheckConfig(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.CheckConfig(ctx, req)
 }
 
 // DiffConfig is the real provider's.
 func (f *Forwarder) DiffConfig(ctx context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	return f.real.DiffConfig(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.DiffConfig(ctx, req)
 }
 
 // Configure configures both; the engine gets the real provider's answer.
@@ -144,12 +208,20 @@ func (f *Forwarder) Configure(ctx context.Context, req *pulumirpc.ConfigureReque
 	if _, err := f.sim.Configure(ctx, req); err != nil {
 		return nil, err
 	}
-	return f.real.Configure(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.Configure(ctx, req)
 }
 
 // Invoke is the real provider's.
 func (f *Forwarder) Invoke(ctx context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
-	return f.real.Invoke(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.Invoke(ctx, req)
 }
 
 // Check goes by resource type.
@@ -157,7 +229,11 @@ func (f *Forwarder) Check(ctx context.Context, req *pulumirpc.CheckRequest) (*pu
 	if simulated(req.GetUrn()) {
 		return f.sim.Check(ctx, req)
 	}
-	return f.real.Check(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.Check(ctx, req)
 }
 
 // Diff goes by resource type.
@@ -165,7 +241,11 @@ func (f *Forwarder) Diff(ctx context.Context, req *pulumirpc.DiffRequest) (*pulu
 	if simulated(req.GetUrn()) {
 		return f.sim.Diff(ctx, req)
 	}
-	return f.real.Diff(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.Diff(ctx, req)
 }
 
 // Create goes by resource type.
@@ -173,7 +253,11 @@ func (f *Forwarder) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*
 	if simulated(req.GetUrn()) {
 		return f.sim.Create(ctx, req)
 	}
-	return f.real.Create(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.Create(ctx, req)
 }
 
 // Read goes by resource type.
@@ -181,7 +265,11 @@ func (f *Forwarder) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulu
 	if simulated(req.GetUrn()) {
 		return f.sim.Read(ctx, req)
 	}
-	return f.real.Read(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.Read(ctx, req)
 }
 
 // Update goes by resource type.
@@ -189,7 +277,11 @@ func (f *Forwarder) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*
 	if simulated(req.GetUrn()) {
 		return f.sim.Update(ctx, req)
 	}
-	return f.real.Update(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.Update(ctx, req)
 }
 
 // Delete goes by resource type.
@@ -197,16 +289,28 @@ func (f *Forwarder) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*
 	if simulated(req.GetUrn()) {
 		return f.sim.Delete(ctx, req)
 	}
-	return f.real.Delete(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.Delete(ctx, req)
 }
 
 // Cancel cancels both.
 func (f *Forwarder) Cancel(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error) {
 	_, _ = f.sim.Cancel(ctx, req)
-	return f.real.Cancel(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.Cancel(ctx, req)
 }
 
 // GetMapping is the real provider's.
 func (f *Forwarder) GetMapping(ctx context.Context, req *pulumirpc.GetMappingRequest) (*pulumirpc.GetMappingResponse, error) {
-	return f.real.GetMapping(ctx, req)
+	real, err := f.real()
+	if err != nil {
+		return nil, err
+	}
+	return real.GetMapping(ctx, req)
 }

@@ -46,7 +46,11 @@ const (
 //   - a changed Secret value is a replacement, as the real provider treats
 //     Secret data as immutable by default (provider pkg/provider/provider.go
 //     at the pinned commit: enableSecretMutable off), and the up applies it;
-//   - destroy removes every object from the cluster.
+//   - destroy refuses the protected realm, naming it, and keeps what the
+//     realm depends on; every other object leaves the cluster;
+//   - once unprotected (pulumi state unprotect --all), destroy removes
+//     everything: the namespaces are finalized by the real namespace
+//     controller.
 func TestLocalStackOnARealCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real cluster and engine: not in -short")
@@ -56,7 +60,7 @@ func TestLocalStackOnARealCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	providerPath := filepath.Join(root, "bin", "pulumi-resource-kubernetes")
+	providerPath := filepath.Join(root, filepath.FromSlash(ProviderPath))
 	for _, p := range []string{providerPath, filepath.Join(root, "bin", "pulumi")} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("%s is missing: run `make tools` first (make test does)", p)
@@ -162,12 +166,66 @@ func TestLocalStackOnARealCluster(t *testing.T) {
 		t.Logf("changing %s replaced %s; the cluster holds the new value (%s)", setting, secretURN, found)
 	})
 
-	t.Run("destroy removes everything", func(t *testing.T) {
+	t.Run("destroy keeps what is protected and what it depends on", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(ctx, opTimeout)
 		defer cancel()
 		objects := liveObjects(t, ctx, stack)
+		before := deployment(t, ctx, stack)
+		keep := keptByProtection(before)
+		// As an operator would: go on past the protected resources, which
+		// the engine refuses to delete and names. What they depend on (their
+		// namespaces, through the component's dependencies) must stay too.
+		_, err := stack.Destroy(ctx, optdestroy.SuppressProgress(), optdestroy.ContinueOnError())
+		if len(keep) > 0 && (err == nil || !strings.Contains(err.Error(), "because it is protected")) {
+			t.Errorf("destroy with protected resources: %v, want it refused naming them", err)
+		}
+		if len(keep) == 0 && err != nil {
+			t.Fatalf("destroy: %v", err)
+		}
+		gone, kept := 0, 0
+		for _, o := range objects {
+			_, err := c.Get(ctx, o.gvk, o.namespace, o.name)
+			switch {
+			case keep[o.urn] && err != nil:
+				t.Errorf("%s was deleted, but a protected resource depends on it: %v", o.urn, err)
+			case keep[o.urn]:
+				kept++
+			case !apierrors.IsNotFound(err):
+				t.Errorf("%s still in the cluster after destroy (%v)", o.urn, err)
+			default:
+				gone++
+			}
+		}
+		left := map[string]bool{}
+		for _, r := range deployment(t, ctx, stack).Resources {
+			left[string(r.URN)] = true
+		}
+		for _, r := range before.Resources {
+			if r.Protect && !left[string(r.URN)] {
+				t.Errorf("protected %s was deleted", r.URN)
+			}
+		}
+		t.Logf("destroy removed %d Kubernetes objects and kept %d that protected resources depend on", gone, kept)
+	})
+
+	t.Run("after unprotecting, destroy removes everything", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(ctx, opTimeout)
+		defer cancel()
+		objects := liveObjects(t, ctx, stack)
+		ws := stack.Workspace()
+		env := []string{}
+		for k, v := range ws.GetEnvVars() {
+			env = append(env, k+"="+v)
+		}
+		if _, stderr, _, err := ws.PulumiCommand().Run(ctx, ws.WorkDir(), nil, nil, nil, env,
+			"state", "unprotect", "--all", "--yes", "--stack", stackName); err != nil {
+			t.Fatalf("pulumi state unprotect --all: %v\n%s", err, stderr)
+		}
 		if _, err := stack.Destroy(ctx, optdestroy.SuppressProgress()); err != nil {
 			t.Fatalf("destroy: %v", err)
+		}
+		if n := len(deployment(t, ctx, stack).Resources); n != 0 {
+			t.Errorf("%d resources left in the state", n)
 		}
 		for _, o := range objects {
 			_, err := c.Get(ctx, o.gvk, o.namespace, o.name)
@@ -176,6 +234,53 @@ func TestLocalStackOnARealCluster(t *testing.T) {
 			}
 		}
 	})
+}
+
+// keptByProtection is every resource a destroy must leave: the protected
+// ones and, transitively, what they depend on and their parents.
+func keptByProtection(d apitype.DeploymentV3) map[string]bool {
+	byURN := map[string]apitype.ResourceV3{}
+	for _, r := range d.Resources {
+		byURN[string(r.URN)] = r
+	}
+	keep := map[string]bool{}
+	var visit func(urn string)
+	visit = func(urn string) {
+		r, ok := byURN[urn]
+		if !ok || keep[urn] {
+			return
+		}
+		keep[urn] = true
+		for _, dep := range r.Dependencies {
+			visit(string(dep))
+		}
+		for _, deps := range r.PropertyDependencies {
+			for _, dep := range deps {
+				visit(string(dep))
+			}
+		}
+		visit(string(r.Parent))
+	}
+	for _, r := range d.Resources {
+		if r.Protect {
+			visit(string(r.URN))
+		}
+	}
+	return keep
+}
+
+// deployment is the stack's state.
+func deployment(t *testing.T, ctx context.Context, stack auto.Stack) apitype.DeploymentV3 {
+	t.Helper()
+	dep, err := stack.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d apitype.DeploymentV3
+	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // serveProviders starts the simulated providers and the forwarder in front
@@ -193,12 +298,11 @@ func serveProviders(t *testing.T) string {
 		t.Fatal(err)
 	}
 	root, _ := filepath.Abs(repoRoot)
-	real, err := StartRealProvider(filepath.Join(root, "bin", "pulumi-resource-kubernetes"), nil, logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fwd := NewForwarder(func() (*RealProvider, error) {
+		return StartRealProvider(filepath.Join(root, filepath.FromSlash(ProviderPath)), nil, logFile)
+	}, sims.Providers["kubernetes"])
 	t.Cleanup(func() {
-		real.Stop()
+		fwd.Stop()
 		logFile.Close()
 		if t.Failed() {
 			if out, err := os.ReadFile(logPath); err == nil && len(out) > 0 {
@@ -214,7 +318,7 @@ func serveProviders(t *testing.T) string {
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
-	pulumirpc.RegisterResourceProviderServer(srv, NewForwarder(real.Client, sims.Providers["kubernetes"]))
+	pulumirpc.RegisterResourceProviderServer(srv, fwd)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	kube := "kubernetes:" + strings.TrimPrefix(lis.Addr().String(), "127.0.0.1:")
@@ -280,14 +384,7 @@ type object struct {
 // releases aside), named as the real provider recorded them.
 func liveObjects(t *testing.T, ctx context.Context, stack auto.Stack) []object {
 	t.Helper()
-	dep, err := stack.Export(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d apitype.DeploymentV3
-	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := deployment(t, ctx, stack)
 	var out []object
 	for _, r := range d.Resources {
 		typ := string(r.Type)
