@@ -49,6 +49,13 @@ var replaceKeys = map[string][]string{
 	"keycloak:index/realm:Realm":                      {"realm"},
 	"keycloak:openid/client:Client":                   {"realmId", "clientId"},
 	"kubernetes:helm.sh/v3:Release":                   {"name", "namespace"},
+	// The real provider treats Secret and ConfigMap contents as immutable
+	// unless its enableSecretMutable / enableConfigMapMutable options are
+	// on (forceNewProperties, pkg/provider/diff.go of provider/v4 at
+	// f47bc2d6f199); found by test/realkube, where the simulator had
+	// answered an update.
+	"kubernetes:core/v1:Secret":    {"type", "stringData", "data"},
+	"kubernetes:core/v1:ConfigMap": {"binaryData", "data"},
 }
 
 // DiffInputs returns the top-level inputs that changed and those of them
