@@ -6,6 +6,7 @@ package gateway
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -39,6 +40,18 @@ type Args struct {
 	// AWSLoadBalancer annotates the proxy Service for an AWS NLB with
 	// cross-zone balancing; off for clusters outside AWS.
 	AWSLoadBalancer bool `json:"awsLoadBalancer"`
+	// PublishStatusAddresses, when set, are the addresses Kong's ingress
+	// controller publishes on the Ingresses it serves, in place of the proxy
+	// Service's load-balancer address (the chart's
+	// ingressController.env.publish_status_address). For a cluster whose
+	// LoadBalancer Services never get an address (a laptop cluster without
+	// a load-balancer implementation): the controller then publishes
+	// nothing (internal/manager/setup.go of the Kong Ingress Controller:
+	// "waiting for addresses to be provisioned for publish service"), and
+	// the kubernetes provider waits 10 minutes for an Ingress's address
+	// before it fails the up (pkg/await/ingress.go). The local stack
+	// publishes 127.0.0.1, where bac.localhost resolves.
+	PublishStatusAddresses []string `json:"publishStatusAddresses"`
 
 	RateLimitGlobal    RateLimit          `json:"rateLimitGlobal"`
 	RateLimitAnalytics RateLimit          `json:"rateLimitAnalytics"`
@@ -438,6 +451,11 @@ func (a Args) Validate(path string) validate.Problems {
 		}
 	}
 	a.validateTLS(&ps, path)
+	for i, addr := range a.PublishStatusAddresses {
+		if _, err := netip.ParseAddr(addr); err != nil {
+			validate.DNSName(&ps, fmt.Sprintf("%s.publishStatusAddresses[%d]", path, i), addr)
+		}
+	}
 	if h := a.Postgres.ExternalHost; h != "" {
 		validate.DNSName(&ps, path+".postgres.externalHost", h)
 		if a.Postgres.Port < 1 || a.Postgres.Port > 65535 || a.Postgres.Database == "" || a.Postgres.User == "" {

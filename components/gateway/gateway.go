@@ -230,6 +230,17 @@ func helmValues(a Args) map[string]any {
 		proxyAnnotations["service.beta.kubernetes.io/aws-load-balancer-type"] = "nlb"
 		proxyAnnotations["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] = "true"
 	}
+	ingressController := map[string]any{
+		"enabled":      true,
+		"image":        map[string]any{"repository": a.ControllerImage.Repository, "tag": a.ControllerImage.Tag},
+		"ingressClass": "kong",
+		"resources":    a.ControllerResources.Values(),
+	}
+	if len(a.PublishStatusAddresses) > 0 {
+		// The chart turns each env key into CONTROLLER_<KEY>
+		// (templates/_helpers.tpl, kong.ingressController.env).
+		ingressController["env"] = map[string]any{"publish_status_address": strings.Join(a.PublishStatusAddresses, ",")}
+	}
 	as := a.Autoscaling
 	metric := func(resource string, pct int) map[string]any {
 		return map[string]any{"type": "Resource", "resource": map[string]any{"name": resource,
@@ -258,13 +269,8 @@ func helmValues(a Args) map[string]any {
 		"readinessProbe": probe(a.ReadinessProbe),
 		"livenessProbe":  probe(a.LivenessProbe),
 		// The chart's bundled PostgreSQL stays off (see Postgres).
-		"postgresql": map[string]any{"enabled": false},
-		"ingressController": map[string]any{
-			"enabled":      true,
-			"image":        map[string]any{"repository": a.ControllerImage.Repository, "tag": a.ControllerImage.Tag},
-			"ingressClass": "kong",
-			"resources":    a.ControllerResources.Values(),
-		},
+		"postgresql":        map[string]any{"enabled": false},
+		"ingressController": ingressController,
 		"proxy": map[string]any{
 			"enabled": true, "type": "LoadBalancer", "annotations": proxyAnnotations,
 			"http": map[string]any{"enabled": true, "servicePort": 80, "containerPort": 8000},

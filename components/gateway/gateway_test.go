@@ -122,6 +122,24 @@ func TestLocalClustersGetNoNLBAnnotations(t *testing.T) {
 	}
 }
 
+// TestALaptopClusterPublishesTheLoopbackAddress: where LoadBalancer
+// Services get no address, Kong's controller publishes the configured one,
+// so the provider's Ingress await can finish; by default it publishes the
+// proxy Service's address and the chart gets no override.
+func TestALaptopClusterPublishesTheLoopbackAddress(t *testing.T) {
+	args := withStackFacts(gateway.DefaultArgs())
+	kong := find(t, deploy(t, args), "kubernetes:helm.sh/v3:Release", "gateway-kong")
+	if got := kong.Input("values.ingressController.env"); got != nil {
+		t.Fatalf("default ingressController.env = %v, want none", got)
+	}
+	args.AWSLoadBalancer, args.PublishStatusAddresses = false, []string{"127.0.0.1"}
+	kong = find(t, deploy(t, args), "kubernetes:helm.sh/v3:Release", "gateway-kong")
+	want := map[string]any{"publish_status_address": "127.0.0.1"}
+	if got := kong.Input("values.ingressController.env"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("ingressController.env = %v, want %v", got, want)
+	}
+}
+
 func TestPluginsHaveTheSeedSettings(t *testing.T) {
 	args := gateway.DefaultArgs()
 	args.Image.Repository = "registry.bac-platform.io/kong-oidc" // a build that bundles the plugin
@@ -369,6 +387,8 @@ func TestValidate(t *testing.T) {
 		{"custom suite with 1.2", func(a *gateway.Args) { a.SSLCipherSuite, a.SSLProtocols = "custom", "TLSv1.2" },
 			`bac:gateway.sslProtocols: "TLSv1.2": the gateway serves TLS 1.3 only`},
 		{"unknown suite", func(a *gateway.Args) { a.SSLCipherSuite = "strong" }, `bac:gateway.sslCipherSuite: "strong" is not one of Kong's cipher suites`},
+		{"publish status address neither an IP nor a DNS name", func(a *gateway.Args) { a.PublishStatusAddresses = []string{"127.0.0.1", "http://kong"} },
+			`bac:gateway.publishStatusAddresses[1]: "http://kong" is not a DNS name like platform.example.org`},
 		{"wildcard cors", func(a *gateway.Args) { a.CORS.Origins = []string{"*"} }, `bac:gateway.cors.origins[0]: "*" lets any site call the API`},
 		{"cors origin as a regex", func(a *gateway.Args) { a.CORS.Origins = []string{`https://.*\.bac-platform\.io`} },
 			`bac:gateway.cors.origins[0]: "https://.*\\.bac-platform\\.io" is a regular expression to Kong`},

@@ -2,6 +2,7 @@ package realkube
 
 import (
 	"context"
+	"net"
 	"time"
 
 	"github.com/bac-platform/infra/components/gateway"
@@ -10,19 +11,25 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// KongProxyAddress is the address the stand-in for the Kong Ingress
-// Controller publishes on Ingresses.
-const KongProxyAddress = "10.96.0.80"
-
 // PublishIngressStatus stands in for the Kong Ingress Controller, whose
 // chart is a simulated Helm release here: until ctx ends, it gives every
-// Ingress of the gateway's class the proxy's address in status.loadBalancer, as the
-// controller does for the Ingresses it serves (its publish-service
-// setting). The real provider waits for that address before it reports an
-// Ingress created (pkg/await/ingress.go at the pinned commit), so without
-// it every up would time out. It is the one controller simulated inside the
-// real cluster.
-func PublishIngressStatus(ctx context.Context, c *kubecluster.Cluster) {
+// Ingress of the gateway's class the addresses in status.loadBalancer, as
+// the controller does for the Ingresses it serves. With the gateway's
+// publishStatusAddresses set (the local stack: 127.0.0.1) the controller
+// publishes exactly those; without, it would publish the proxy Service's
+// load-balancer address, which nothing assigns here. The real provider
+// waits for an address before it reports an Ingress created
+// (pkg/await/ingress.go at the pinned commit). It is the one controller
+// simulated inside the real cluster.
+func PublishIngressStatus(ctx context.Context, c *kubecluster.Cluster, addresses []string) {
+	var status []networkingv1.IngressLoadBalancerIngress
+	for _, a := range addresses {
+		if net.ParseIP(a) != nil {
+			status = append(status, networkingv1.IngressLoadBalancerIngress{IP: a})
+		} else {
+			status = append(status, networkingv1.IngressLoadBalancerIngress{Hostname: a})
+		}
+	}
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -40,7 +47,7 @@ func PublishIngressStatus(ctx context.Context, c *kubecluster.Cluster) {
 			if ing.Spec.IngressClassName == nil || *ing.Spec.IngressClassName != gateway.IngressClass || len(ing.Status.LoadBalancer.Ingress) > 0 {
 				continue
 			}
-			ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: KongProxyAddress}}
+			ing.Status.LoadBalancer.Ingress = status
 			_, _ = c.Clientset.NetworkingV1().Ingresses(ing.Namespace).UpdateStatus(ctx, ing, metav1.UpdateOptions{})
 		}
 	}

@@ -92,7 +92,10 @@ func TestLocalStackOnARealCluster(t *testing.T) {
 	}
 
 	kic, stopKIC := context.WithCancel(ctx)
-	go PublishIngressStatus(kic, c)
+	if len(cfg.Gateway.PublishStatusAddresses) == 0 {
+		t.Fatal("the local stack sets no bac:gateway.publishStatusAddresses: Kong's controller would publish no Ingress address on a laptop cluster")
+	}
+	go PublishIngressStatus(kic, c, cfg.Gateway.PublishStatusAddresses)
 	t.Cleanup(stopKIC)
 
 	debugProviders := serveProviders(t)
