@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/bac-platform/infra/stacks/mockengine"
 	"github.com/bac-platform/infra/stacks/stackfile"
 	"github.com/bac-platform/infra/test/engine/simulate"
+	"github.com/bac-platform/infra/test/enginestack"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
@@ -37,20 +37,6 @@ type engineStack struct {
 	stack   auto.Stack
 	sims    *simulate.Set
 	secrets map[string]string
-}
-
-// pulumiCLI is the CLI `make tools` builds; the suite needs it.
-func pulumiCLI(t *testing.T) auto.PulumiCommand {
-	t.Helper()
-	root, _ := filepath.Abs(repoRoot)
-	if _, err := os.Stat(filepath.Join(root, "bin", "pulumi")); err != nil {
-		t.Fatalf("bin/pulumi is missing: run `make tools` first (make test does)")
-	}
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
-	if err != nil {
-		t.Fatalf("pulumi CLI: %v", err)
-	}
-	return cmd
 }
 
 // newStack creates the stack in a fresh file backend, with the stack file's
@@ -75,47 +61,11 @@ func newStack(t *testing.T, ctx context.Context, name string) *engineStack {
 		t.Fatal(err)
 	}
 	t.Cleanup(sims.Stop)
-
-	dir := t.TempDir()
-	for _, f := range []string{"Pulumi.yaml", "Pulumi." + name + ".yaml"} {
-		raw, err := os.ReadFile(filepath.Join(repoRoot, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), raw, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := map[string]string{
-		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(dir, "state"),
-		"PULUMI_CONFIG_PASSPHRASE": "engine-test-passphrase",
-		"PULUMI_DEBUG_PROVIDERS":   sims.DebugProviders(),
-		"PULUMI_HOME":              filepath.Join(dir, "home"),
-		"PULUMI_SKIP_UPDATE_CHECK": "true",
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	stack, err := auto.UpsertStackInlineSource(ctx, name, project, stacks.Program,
-		auto.WorkDir(dir), auto.Pulumi(pulumiCLI(t)), auto.EnvVars(env), auto.SecretsProvider("passphrase"))
-	if err != nil {
-		t.Fatalf("stack %s: %v", name, err)
-	}
-	es := &engineStack{name: name, stack: stack, sims: sims, secrets: map[string]string{}}
-	// Every secret in one CLI call (paths: the kubeconfig is nested).
-	secrets := auto.ConfigMap{}
-	for _, path := range cfg.RequiredSecrets() {
-		value := "engine-secret-" + strings.NewReplacer(":", "-", ".", "-").Replace(path)
-		if path == stacks.KubeconfigPath {
-			value = mockengine.Kubeconfig("bac-local", "https://127.0.0.1:6443", "local")
-		}
-		es.secrets[path] = value
-		secrets[path] = auto.ConfigValue{Value: value, Secret: true}
-	}
-	if err := stack.SetAllConfigWithOptions(ctx, secrets, &auto.ConfigOptions{Path: true}); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	return es
+	stack := enginestack.New(t, ctx, enginestack.Options{Root: repoRoot, Project: project, Stack: name, Program: stacks.Program,
+		DebugProviders: sims.DebugProviders(), Files: []string{"Pulumi.yaml", "Pulumi." + name + ".yaml"}})
+	secrets := enginestack.SetSecrets(t, ctx, stack, cfg, "engine-secret-",
+		mockengine.Kubeconfig("bac-local", "https://127.0.0.1:6443", "local"))
+	return &engineStack{name: name, stack: stack, sims: sims, secrets: secrets}
 }
 
 // offlineURNs are the URNs the offline plan lists for a stack.

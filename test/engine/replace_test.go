@@ -2,13 +2,12 @@ package engine
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/bac-platform/infra/test/engine/simulate"
+	"github.com/bac-platform/infra/test/enginestack"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-vault/sdk/v7/go/vault"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -28,22 +27,8 @@ func newProgramStack(t *testing.T, ctx context.Context, program pulumi.RunFunc) 
 		t.Fatal(err)
 	}
 	t.Cleanup(sims.Stop)
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
-		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(dir, "state"),
-		"PULUMI_CONFIG_PASSPHRASE": "engine-test-passphrase",
-		"PULUMI_DEBUG_PROVIDERS":   sims.DebugProviders(),
-		"PULUMI_HOME":              filepath.Join(dir, "home"),
-		"PULUMI_SKIP_UPDATE_CHECK": "true",
-	}
-	stack, err := auto.UpsertStackInlineSource(ctx, "replace", "replace-test", program,
-		auto.WorkDir(dir), auto.Pulumi(pulumiCLI(t)), auto.EnvVars(env), auto.SecretsProvider("passphrase"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	stack := enginestack.New(t, ctx, enginestack.Options{Root: repoRoot, Project: "replace-test", Stack: "replace",
+		Program: program, DebugProviders: sims.DebugProviders()})
 	return stack, sims
 }
 

@@ -175,16 +175,6 @@ func BinaryDir() (string, error) {
 	return filepath.Join(root, "bin", "k8s"), nil
 }
 
-// SchedulerPath is the kube-scheduler binary: prebuilt envtest assets carry
-// no scheduler, so it is always the one `make tools` builds into bin/k8s.
-func SchedulerPath() (string, error) {
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(root, "bin", "k8s", "kube-scheduler"), nil
-}
-
 // repoRoot is the directory holding go.mod, found from this source file.
 func repoRoot() (string, error) {
 	_, file, _, ok := runtime.Caller(0)
@@ -249,7 +239,7 @@ const KWOKNodeAnnotation = "kwok.x-k8s.io/node"
 // cluster, only no container runs.
 func (c *Cluster) StartWorkloadControllers(t testing.TB) {
 	t.Helper()
-	stages := filepath.Join(filepath.Dir(c.toolPath(t, "kwok")), "kwok-stages.yaml")
+	stages := filepath.Join(filepath.Dir(toolPath(t, "kwok")), "kwok-stages.yaml")
 	if _, err := os.Stat(stages); err != nil {
 		absent(t, filepath.Dir(stages), []string{"kwok-stages.yaml"})
 	}
@@ -263,15 +253,17 @@ func (c *Cluster) StartWorkloadControllers(t testing.TB) {
 		"--cidr=10.244.0.0/16", "--node-ip=10.0.0.10", "--node-lease-duration-seconds=40")
 }
 
-// toolPath is a control-plane binary built into bin/k8s by `make tools`
-// (prebuilt envtest assets carry only the API server and etcd).
-func (c *Cluster) toolPath(t testing.TB, name string) string {
+// toolPath is a control-plane binary `make tools` builds into bin/k8s:
+// prebuilt envtest assets carry only the API server and etcd, so the
+// scheduler, controller manager and KWOK always come from there. The test
+// fails (or skips, see OptionalEnv) when it is missing.
+func toolPath(t testing.TB, name string) string {
 	t.Helper()
-	path, err := SchedulerPath()
+	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	path = filepath.Join(filepath.Dir(path), name)
+	path := filepath.Join(root, "bin", "k8s", name)
 	if _, err := os.Stat(path); err != nil {
 		absent(t, filepath.Dir(path), []string{name})
 	}
@@ -285,7 +277,7 @@ func (c *Cluster) toolPath(t testing.TB, name string) string {
 // so a test binary killed by a timeout leaves no control plane behind.
 func (c *Cluster) run(t testing.TB, name string, args ...string) {
 	t.Helper()
-	path := c.toolPath(t, name)
+	path := toolPath(t, name)
 	kubeconfig := filepath.Join(c.workDir, name+".kubeconfig")
 	if err := os.WriteFile(kubeconfig, c.Kubeconfig, 0o600); err != nil {
 		t.Fatal(err)

@@ -147,6 +147,18 @@ func simulated(urn string) bool {
 	return string(resource.URN(urn).Type()) == simulatedType
 }
 
+// toReal sends a call to the current run's real provider.
+func toReal[Req, Resp any](f *Forwarder, ctx context.Context, req Req,
+	call func(pulumirpc.ResourceProviderClient, context.Context, Req, ...grpc.CallOption) (Resp, error),
+) (Resp, error) {
+	real, err := f.real()
+	if err != nil {
+		var none Resp
+		return none, err
+	}
+	return call(real, ctx, req)
+}
+
 // Attach starts the run: a fresh real provider, and both providers get
 // the engine's address.
 func (f *Forwarder) Attach(ctx context.Context, req *pulumirpc.PluginAttach) (*emptypb.Empty, error) {
@@ -154,11 +166,7 @@ func (f *Forwarder) Attach(ctx context.Context, req *pulumirpc.PluginAttach) (*e
 	if _, err := f.sim.Attach(ctx, req); err != nil {
 		return nil, err
 	}
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.Attach(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Attach)
 }
 
 // Handshake is unimplemented, as in the pinned provider (its kubeProvider
@@ -169,38 +177,22 @@ func (f *Forwarder) Handshake(context.Context, *pulumirpc.ProviderHandshakeReque
 
 // GetPluginInfo is the real provider's.
 func (f *Forwarder) GetPluginInfo(ctx context.Context, req *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.GetPluginInfo(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.GetPluginInfo)
 }
 
 // GetSchema is the real provider's.
 func (f *Forwarder) GetSchema(ctx context.Context, req *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.GetSchema(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.GetSchema)
 }
 
 // CheckConfig is the real provider's.
 func (f *Forwarder) CheckConfig(ctx context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.CheckConfig(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.CheckConfig)
 }
 
 // DiffConfig is the real provider's.
 func (f *Forwarder) DiffConfig(ctx context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.DiffConfig(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.DiffConfig)
 }
 
 // Configure configures both; the engine gets the real provider's answer.
@@ -208,20 +200,12 @@ func (f *Forwarder) Configure(ctx context.Context, req *pulumirpc.ConfigureReque
 	if _, err := f.sim.Configure(ctx, req); err != nil {
 		return nil, err
 	}
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.Configure(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Configure)
 }
 
 // Invoke is the real provider's.
 func (f *Forwarder) Invoke(ctx context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.Invoke(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Invoke)
 }
 
 // Check goes by resource type.
@@ -229,11 +213,7 @@ func (f *Forwarder) Check(ctx context.Context, req *pulumirpc.CheckRequest) (*pu
 	if simulated(req.GetUrn()) {
 		return f.sim.Check(ctx, req)
 	}
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.Check(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Check)
 }
 
 // Diff goes by resource type.
@@ -241,11 +221,7 @@ func (f *Forwarder) Diff(ctx context.Context, req *pulumirpc.DiffRequest) (*pulu
 	if simulated(req.GetUrn()) {
 		return f.sim.Diff(ctx, req)
 	}
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.Diff(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Diff)
 }
 
 // Create goes by resource type.
@@ -253,11 +229,7 @@ func (f *Forwarder) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*
 	if simulated(req.GetUrn()) {
 		return f.sim.Create(ctx, req)
 	}
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.Create(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Create)
 }
 
 // Read goes by resource type.
@@ -265,11 +237,7 @@ func (f *Forwarder) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulu
 	if simulated(req.GetUrn()) {
 		return f.sim.Read(ctx, req)
 	}
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.Read(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Read)
 }
 
 // Update goes by resource type.
@@ -277,11 +245,7 @@ func (f *Forwarder) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*
 	if simulated(req.GetUrn()) {
 		return f.sim.Update(ctx, req)
 	}
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.Update(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Update)
 }
 
 // Delete goes by resource type.
@@ -289,28 +253,16 @@ func (f *Forwarder) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*
 	if simulated(req.GetUrn()) {
 		return f.sim.Delete(ctx, req)
 	}
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.Delete(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Delete)
 }
 
 // Cancel cancels both.
 func (f *Forwarder) Cancel(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error) {
 	_, _ = f.sim.Cancel(ctx, req)
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.Cancel(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Cancel)
 }
 
 // GetMapping is the real provider's.
 func (f *Forwarder) GetMapping(ctx context.Context, req *pulumirpc.GetMappingRequest) (*pulumirpc.GetMappingResponse, error) {
-	real, err := f.real()
-	if err != nil {
-		return nil, err
-	}
-	return real.GetMapping(ctx, req)
+	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.GetMapping)
 }

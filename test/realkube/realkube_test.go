@@ -14,6 +14,7 @@ import (
 	"github.com/bac-platform/infra/stacks"
 	"github.com/bac-platform/infra/stacks/stackfile"
 	"github.com/bac-platform/infra/test/engine/simulate"
+	"github.com/bac-platform/infra/test/enginestack"
 	"github.com/bac-platform/infra/test/kubecluster"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
@@ -332,47 +333,9 @@ func serveProviders(t *testing.T) string {
 // test cluster, with a value for every secret it needs.
 func newStack(t *testing.T, ctx context.Context, root, project string, cfg stacks.Config, kubeconfig []byte, debugProviders string) (auto.Stack, map[string]string) {
 	t.Helper()
-	dir := t.TempDir()
-	for _, f := range []string{"Pulumi.yaml", "Pulumi." + stackName + ".yaml"} {
-		raw, err := os.ReadFile(filepath.Join(root, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), raw, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
-		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(dir, "state"),
-		"PULUMI_CONFIG_PASSPHRASE": "realkube-test-passphrase",
-		"PULUMI_DEBUG_PROVIDERS":   debugProviders,
-		"PULUMI_HOME":              filepath.Join(dir, "home"),
-		"PULUMI_SKIP_UPDATE_CHECK": "true",
-	}
-	stack, err := auto.UpsertStackInlineSource(ctx, stackName, project, stacks.Program,
-		auto.WorkDir(dir), auto.Pulumi(cmd), auto.EnvVars(env), auto.SecretsProvider("passphrase"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	config, values := auto.ConfigMap{}, map[string]string{}
-	for _, path := range cfg.RequiredSecrets() {
-		value := "realkube-" + strings.NewReplacer(":", "-", ".", "-").Replace(path)
-		if path == stacks.KubeconfigPath {
-			value = string(kubeconfig)
-		}
-		config[path], values[path] = auto.ConfigValue{Value: value, Secret: true}, value
-	}
-	if err := stack.SetAllConfigWithOptions(ctx, config, &auto.ConfigOptions{Path: true}); err != nil {
-		t.Fatal(err)
-	}
-	return stack, values
+	stack := enginestack.New(t, ctx, enginestack.Options{Root: root, Project: project, Stack: stackName, Program: stacks.Program,
+		DebugProviders: debugProviders, Files: []string{"Pulumi.yaml", "Pulumi." + stackName + ".yaml"}})
+	return stack, enginestack.SetSecrets(t, ctx, stack, cfg, "realkube-", string(kubeconfig))
 }
 
 // object is a Kubernetes object the stack's state says the real provider
