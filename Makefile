@@ -28,6 +28,8 @@ K8S_TOOLS := $(K8S_BIN)/kube-scheduler $(K8S_BIN)/kube-controller-manager $(K8S_
 # module ships schema.json but not the generated files its command embeds:
 # they are generated into a build directory under bin/ and the command is
 # built there. The version stamped is the module's own pseudo-version.
+# `go mod download -json` both fetches the module (a fresh machine has none)
+# and names its directory; `go list -m` would print an empty one before it.
 # The binary stays in the build directory: in bin/, next to the pulumi CLI,
 # the CLI would find it and use it in place of the engine suite's simulator.
 K8S_PROVIDER_BUILD := bin/build/k8sprovider
@@ -72,8 +74,9 @@ $(K8S_BIN)/%: tools/k8s/go.mod tools/k8s/go.sum
 $(K8S_PROVIDER): tools/k8sprovider/go.mod tools/k8sprovider/go.sum tools/k8sprovider/main.go tools/k8sprovider/embed/main.go
 	rm -rf $(K8S_PROVIDER_BUILD) && mkdir -p $(K8S_PROVIDER_BUILD)
 	cp tools/k8sprovider/go.mod tools/k8sprovider/go.sum tools/k8sprovider/main.go $(K8S_PROVIDER_BUILD)/
-	cd tools/k8sprovider && $(GO) run ./embed -version $(K8S_PROVIDER_VERSION) -out ../../$(K8S_PROVIDER_BUILD) \
-		-from "$$($(GO) list -m -f '{{.Dir}}' $(K8S_PROVIDER_MOD))/cmd/pulumi-resource-kubernetes"
+	cd tools/k8sprovider && dir=$$($(GO) mod download -json $(K8S_PROVIDER_MOD) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p') && \
+		test -n "$$dir" && $(GO) run ./embed -version $(K8S_PROVIDER_VERSION) -out ../../$(K8S_PROVIDER_BUILD) \
+		-from "$$dir/cmd/pulumi-resource-kubernetes"
 	cd $(K8S_PROVIDER_BUILD) && $(GO) build -trimpath -ldflags '-s -w -X $(K8S_PROVIDER_MOD)/pkg/version.Version=$(K8S_PROVIDER_VERSION)' -o pulumi-resource-kubernetes .
 
 # The CLI at the pinned SDK version, from its Go module, with its version
