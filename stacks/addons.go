@@ -84,6 +84,8 @@ func (a *wiredConfig) wireAddons() {
 	}
 	if c.Addons.LoadBalancer.Enabled && c.Gateway.Enabled && c.Gateway.AWSLoadBalancer {
 		a.Gateway.ProxyAnnotations = addons.ProxyAnnotations(c.Addons.LoadBalancer)
+		// The NLB connects from its subnets, inside the VPC.
+		a.Gateway.ProxyProtocolFrom = []string{c.Network.CIDR}
 	}
 	if c.Addons.Certificates.Enabled {
 		ad.TLS = nil

@@ -300,6 +300,9 @@ func (c Config) Validate() validate.Problems {
 			}
 		}
 	}
+	if c.Mesh.Enabled && !c.Mesh.InstallWithHelm && c.Environment == Production {
+		ps.Add(Namespace+":"+KeyMesh+".installWithHelm", "cannot be false in production: Argo CD would install istiod asynchronously, and pods that start before its injection webhook serves run without sidecars (STRICT peers then refuse them, or mTLS silently does not apply)")
+	}
 	if c.Mesh.Enabled && !c.Mesh.InstallWithHelm && !c.GitOps.Enabled {
 		ps.Add(Namespace+":"+KeyMesh+".installWithHelm", "is false (GitOps installs istiod) but bac:gitops.enabled is false: nothing would install istiod")
 	}

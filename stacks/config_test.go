@@ -184,10 +184,27 @@ func TestSecretsMustBeSetAndEncrypted(t *testing.T) {
 
 func TestGitOpsOwnedIstiodNeedsGitOps(t *testing.T) {
 	values := base()
+	values["bac:environment"] = "staging"
 	values["bac:gitops"] = `{"enabled":false}`
+	values["bac:mesh"] = `{"installWithHelm":false}`
 	_, ps := Parse(values, secretKeys())
 	if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), "bac:mesh.installWithHelm: is false (GitOps installs istiod) but bac:gitops.enabled is false") {
 		t.Fatalf("got %v", ps)
+	}
+}
+
+// TestProductionInstallsIstiodItself: with Argo CD installing istiod,
+// workloads would start before its injection webhook serves.
+func TestProductionInstallsIstiodItself(t *testing.T) {
+	values := base() // production
+	values["bac:mesh"] = `{"installWithHelm":false}`
+	_, ps := Parse(values, secretKeys())
+	found := false
+	for _, p := range ps {
+		found = found || strings.HasPrefix(p.String(), "bac:mesh.installWithHelm: cannot be false in production")
+	}
+	if !found {
+		t.Fatalf("got %v, want installWithHelm false refused in production", ps)
 	}
 }
 

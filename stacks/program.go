@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/bac-platform/infra/components/addons"
 	"github.com/bac-platform/infra/components/admission"
@@ -25,8 +26,10 @@ import (
 // Platform is what one stack deployed. Network and Cluster are nil on an
 // existing cluster.
 type Platform struct {
-	Config     Config
-	AWS        *aws.Provider
+	Config Config
+	AWS    *aws.Provider
+	// Caller is the AWS principal this run uses; zero on an existing cluster.
+	Caller     cluster.Principal
 	Network    *network.Network
 	Cluster    *cluster.Cluster
 	Kubernetes *kubernetes.Provider
@@ -117,6 +120,16 @@ func (p *Platform) deployAWS(ctx *pulumi.Context) error {
 	}
 	p.AWS = awsProvider
 	inRegion := pulumi.Providers(awsProvider)
+	// The principal this run uses must keep the cluster's creator contract
+	// (components/cluster/creator.go) before anything is created.
+	caller, err := cluster.Caller(ctx, pulumi.Provider(awsProvider))
+	if err != nil {
+		return err
+	}
+	if err := cfg.Cluster.CheckCaller(Namespace+":"+KeyCluster, caller.ARN, ctx.DryRun()); err != nil {
+		return err
+	}
+	p.Caller = caller
 
 	netArgs := cfg.Network
 	netArgs.ClusterName = cfg.Cluster.Name
@@ -169,6 +182,7 @@ func (p *Platform) deployPlatform(ctx *pulumi.Context, secrets Secrets) error {
 		}
 		if p.Cluster != nil {
 			args.Addons.ClusterName = p.Cluster.Name
+			args.Addons.ClusterArn = p.Caller.ClusterARN(p.Config.Region, p.Config.Cluster.Name)
 			args.Addons.VpcID = p.Network.VpcID
 		}
 		if p.Addons, err = addons.NewAddons(ctx, "addons", args.Addons, pulumi.Providers(providers...), afterNamespaces); err != nil {
@@ -179,32 +193,38 @@ func (p *Platform) deployPlatform(ctx *pulumi.Context, secrets Secrets) error {
 		}
 	}
 
+	// Pods of injected namespaces get their sidecar only if istiod's
+	// injection webhook serves when they are created: every component with
+	// pods waits for the mesh (istiod's release is ready only when its
+	// Deployment is, and the webhook with it).
+	afterMesh := afterNamespaces
 	if args.Mesh.Enabled {
 		if p.Mesh, err = mesh.NewMesh(ctx, "mesh", args.Mesh, onCluster, afterNamespaces); err != nil {
 			return fmt.Errorf("mesh: %w", err)
 		}
+		afterMesh = pulumi.DependsOn(append(slices.Clone(ready), p.Mesh))
 	}
 	if args.Gateway.Enabled {
 		args.Gateway.OIDCClientSecret = secrets.OIDCClientSecret
 		args.Gateway.DatabasePassword = secrets.KongDBPassword
-		if p.Gateway, err = gateway.NewGateway(ctx, "gateway", args.Gateway, onCluster,
-			pulumi.DependsOn(append(p.Namespaces.All(), gatewayDeps...))); err != nil {
+		if p.Gateway, err = gateway.NewGateway(ctx, "gateway", args.Gateway, onCluster, afterMesh,
+			pulumi.DependsOn(gatewayDeps)); err != nil {
 			return fmt.Errorf("gateway: %w", err)
 		}
 	}
 	if args.Realtime.Enabled {
 		args.Realtime.JWTSecret = secrets.JWTSecret
-		if p.Realtime, err = realtime.NewRealtime(ctx, "realtime", args.Realtime, onCluster, afterNamespaces); err != nil {
+		if p.Realtime, err = realtime.NewRealtime(ctx, "realtime", args.Realtime, onCluster, afterMesh); err != nil {
 			return fmt.Errorf("realtime: %w", err)
 		}
 	}
 	if args.GitOps.Enabled {
-		if p.GitOps, err = gitops.NewGitOps(ctx, "gitops", args.GitOps, onCluster, afterNamespaces); err != nil {
+		if p.GitOps, err = gitops.NewGitOps(ctx, "gitops", args.GitOps, onCluster, afterMesh); err != nil {
 			return fmt.Errorf("gitops: %w", err)
 		}
 	}
 	if args.Security.Enabled {
-		if p.Security, err = security.NewSecurity(ctx, "security", args.Security, onCluster, afterNamespaces); err != nil {
+		if p.Security, err = security.NewSecurity(ctx, "security", args.Security, onCluster, afterMesh); err != nil {
 			return fmt.Errorf("security: %w", err)
 		}
 	}
@@ -225,12 +245,18 @@ func (p *Platform) deployPlatform(ctx *pulumi.Context, secrets Secrets) error {
 		if err != nil {
 			return fmt.Errorf("keycloak provider: %w", err)
 		}
+		if p.Network != nil {
+			// The deploying runners sit in the VPC and reach Keycloak's
+			// public host through the NAT gateways; the admin API, which
+			// the keycloak provider uses, admits them by those addresses.
+			args.Identity.AdminSources = p.Network.NATPublicIPs
+		}
 		args.Identity.Credentials = identity.Credentials{
 			AdminPassword: secrets.KeycloakAdminPassword, DBPassword: secrets.KeycloakDBPassword,
 			ClientSecret: secrets.OIDCClientSecret, LDAPBindCredential: secrets.LDAPBindCredential,
 		}
 		if p.Identity, err = identity.NewIdentity(ctx, "identity", args.Identity,
-			pulumi.Providers(p.Kubernetes, kc), afterNamespaces); err != nil {
+			pulumi.Providers(p.Kubernetes, kc), afterMesh); err != nil {
 			return fmt.Errorf("identity: %w", err)
 		}
 		if p.Gateway != nil {

@@ -3,6 +3,7 @@ package stacks
 import (
 	"slices"
 
+	"github.com/bac-platform/infra/components/addons"
 	"github.com/bac-platform/infra/components/gateway"
 	"github.com/bac-platform/infra/components/gitops"
 	"github.com/bac-platform/infra/components/mesh"
@@ -59,6 +60,7 @@ func (c Config) wire() wiredConfig {
 		a.Gateway.CORS.Origins = []string{"https://app." + d}
 	}
 	a.Admission.Production = c.Environment == Production
+	a.Admission.Exceptions = a.Security.Exceptions()
 	a.Gateway.Services = c.Services
 	a.Gateway.InMesh = c.Mesh.Enabled
 	a.Gateway.Production = c.Environment == Production
@@ -73,6 +75,11 @@ func (c Config) wire() wiredConfig {
 	if c.Identity.Enabled {
 		oidc := &a.Gateway.OIDC
 		oidc.Issuer = or(oidc.Issuer, a.Identity.Issuer())
+		// No token the realm issues lives longer than its lifespan, so
+		// none that claims to may pass the gateway.
+		if lifespan, ok := a.Identity.Realm.AccessTokenSeconds(); ok && a.Gateway.JWT.MaximumExpirationSeconds == 0 {
+			a.Gateway.JWT.MaximumExpirationSeconds = lifespan
+		}
 		oidc.Realm = or(oidc.Realm, c.Identity.Realm.Name)
 		oidc.ClientID = or(oidc.ClientID, c.Identity.Client.ClientID)
 	}
@@ -186,6 +193,22 @@ func (c Config) crossCheck() validate.Problems {
 					pair.set, pair.derived, pair.from)
 			}
 		}
+		jwt := Namespace + ":" + KeyGateway + ".jwt."
+		if slices.Contains(c.Gateway.JWT.ClaimsToVerify, "nbf") {
+			ps.Add(jwt+"claimsToVerify", "verifies nbf, which Keycloak's access tokens do not carry; Kong fails a missing claim, so every token of the realm would be refused (401): verify exp only")
+		}
+		if lifespan, ok := c.Identity.Realm.AccessTokenSeconds(); ok && c.Gateway.JWT.MaximumExpirationSeconds > 0 && c.Gateway.JWT.MaximumExpirationSeconds < lifespan {
+			ps.Add(jwt+"maximumExpirationSeconds", "%d is shorter than the realm's access token lifespan (%s = %ds, %s.realm.accessTokenLifespan): fresh tokens would be refused",
+				c.Gateway.JWT.MaximumExpirationSeconds, c.Identity.Realm.AccessTokenLifespan, lifespan, id)
+		}
+	}
+	// The keycloak provider configures the realm over HTTPS at
+	// bac:keycloakUrl (Keycloak's host through the gateway) and verifies
+	// the certificate against the system roots: a Let's Encrypt staging
+	// certificate fails the realm step of every up.
+	if c.Identity.Enabled && c.Gateway.Enabled && c.Addons.Certificates.Enabled && c.Addons.Certificates.Issuer == addons.IssuerStaging {
+		ps.Add(Namespace+":"+KeyAddons+".certificates.issuer", "%q certificates are not trusted by the keycloak provider, which configures the realm at https://auth.%s: the realm step would fail; use %q (after delegating the zone) or try the region with %s.enabled false",
+			addons.IssuerStaging, c.Domain, addons.IssuerProduction, Namespace+":"+KeyIdentity)
 	}
 	return ps
 }

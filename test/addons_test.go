@@ -3,6 +3,7 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -52,6 +53,24 @@ func TestAddonsOnEveryAWSStack(t *testing.T) {
 				if got := kong.Input("values.proxy.annotations." + k); got != v {
 					t.Errorf("kong proxy %s = %v, want %s", k, got, v)
 				}
+			}
+			// Kong sees each client's address: the NLB sends it in a PROXY
+			// protocol header, both listens expect one, and Kong trusts it
+			// from the VPC only (per-client rate limits count clients, not
+			// the NLB's addresses).
+			if got := kong.Input("values.proxy.annotations." + addons.ProxyProtocolAnnotation); got != "*" {
+				t.Errorf("the NLB does not send the PROXY protocol (%s = %v)", addons.ProxyProtocolAnnotation, got)
+			}
+			for listen, want := range map[string][]any{"http": {"proxy_protocol"}, "tls": {"http2", "proxy_protocol"}} {
+				if got := kong.Input("values.proxy." + listen + ".parameters"); !reflect.DeepEqual(got, want) {
+					t.Errorf("Kong's %s listen parameters = %v, want %v", listen, got, want)
+				}
+			}
+			if got := kong.Input("values.env.real_ip_header"); got != "proxy_protocol" {
+				t.Errorf("Kong real_ip_header = %v, want proxy_protocol", got)
+			}
+			if got := kong.Input("values.env.trusted_ips"); got != cfg.Network.CIDR {
+				t.Errorf("Kong trusted_ips = %v, want the VPC's %s only", got, cfg.Network.CIDR)
 			}
 			lbc := find(t, m, "kubernetes:helm.sh/v3:Release", "addons-aws-load-balancer-controller")
 			if !slices.Contains(kong.DependsOn, lbc.URN) {

@@ -155,3 +155,87 @@ func TestTheGraphQLGatewayIsAdmittedOnTheSubgraphPath(t *testing.T) {
 		t.Errorf("erp authz rule[1] = %#v, want %#v", rule, want)
 	}
 }
+
+// refusedWith returns the problems of the production stack with values set.
+func refusedWith(t *testing.T, set map[string]string) []string {
+	t.Helper()
+	project, _ := stackfile.ProjectName(repoRoot)
+	sf, err := stackfile.Read(repoRoot, project, "prod-us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(sf.Values, set)
+	_, ps := stacks.PrepareOffline(sf)
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.String())
+	}
+	return out
+}
+
+// TestTokensTheRealmIssuesPassTheGateway: Kong's jwt plugin verifies only
+// claims Keycloak's access tokens carry, and caps their lifetime at the
+// realm's lifespan; a stack asking Kong to verify nbf is refused.
+func TestTokensTheRealmIssuesPassTheGateway(t *testing.T) {
+	m := planWith(t, map[string]string{"bac:identity": `{"realm":{"accessTokenLifespan":"15m"}}`})
+	jwt, ok := m.Find("kubernetes:configuration.konghq.com/v1:KongClusterPlugin", "gateway-jwt-auth")
+	if !ok {
+		t.Fatal("no jwt plugin")
+	}
+	if got := jwt.Input("config.claims_to_verify"); !reflect.DeepEqual(got, []any{"exp"}) {
+		t.Errorf("claims_to_verify = %v, want [exp]", got)
+	}
+	if got := jwt.Input("config.maximum_expiration"); got != 900.0 {
+		t.Errorf("maximum_expiration = %v, want the realm's 15m = 900 s", got)
+	}
+	problems := refusedWith(t, map[string]string{"bac:gateway": `{"jwt":{"keyClaimName":"iss","claimsToVerify":["exp","nbf"]}}`})
+	want := "bac:gateway.jwt.claimsToVerify: verifies nbf, which Keycloak's access tokens do not carry"
+	if !slices.ContainsFunc(problems, func(p string) bool { return strings.HasPrefix(p, want) }) {
+		t.Errorf("problems = %v, want one starting %q", problems, want)
+	}
+}
+
+// TestTheRealmStepTrustsKeycloaksCertificate: the keycloak provider
+// verifies Keycloak's certificate, so a staging issuer with identity on
+// would fail the realm step of every up: refused before anything runs.
+func TestTheRealmStepTrustsKeycloaksCertificate(t *testing.T) {
+	problems := refusedWith(t, map[string]string{"bac:addons": `{"certificates":{"enabled":true,"issuer":"letsencrypt-staging"}}`})
+	want := `bac:addons.certificates.issuer: "letsencrypt-staging" certificates are not trusted by the keycloak provider`
+	if !slices.ContainsFunc(problems, func(p string) bool { return strings.HasPrefix(p, want) }) {
+		t.Errorf("problems = %v, want one starting %q", problems, want)
+	}
+}
+
+// TestKeycloaksAdminAPIIsNotPublic: the public route serves only the
+// paths clients need; the admin path carries the allow list of the
+// administrators' networks and the region's NAT gateways (the deploying
+// runners in the VPC).
+func TestKeycloaksAdminAPIIsNotPublic(t *testing.T) {
+	m := planWith(t, map[string]string{"bac:identity": `{"adminCidrs":["198.51.100.10/32"]}`})
+	public := find(t, m, "kubernetes:networking.k8s.io/v1:Ingress", "identity-route")
+	var paths []any
+	for _, p := range public.Input("spec.rules[0].http.paths").([]any) {
+		paths = append(paths, p.(map[string]any)["path"])
+	}
+	if !reflect.DeepEqual(paths, []any{"/realms/", "/resources/", "/.well-known/"}) {
+		t.Errorf("public paths = %v", paths)
+	}
+	admin := find(t, m, "kubernetes:networking.k8s.io/v1:Ingress", "identity-admin-route")
+	if got := admin.Input("spec.rules[0].http.paths[0].path"); got != "/admin/" {
+		t.Errorf("admin path = %v", got)
+	}
+	if plugins, _ := admin.Input("metadata.annotations.konghq.com/plugins").(string); !strings.Contains(plugins, "admin-allow") {
+		t.Errorf("admin route plugins = %q, want the allow list", plugins)
+	}
+	allow := find(t, m, "kubernetes:configuration.konghq.com/v1:KongClusterPlugin", "identity-admin-allow")
+	sources, _ := allow.Input("config.allow").([]any)
+	nats := 0
+	for _, eip := range m.ByType("aws:ec2/eip:Eip") {
+		if slices.Contains(sources, eip.Outputs["publicIp"].StringValue()+"/32") {
+			nats++
+		}
+	}
+	if allow.Input("plugin") != "ip-restriction" || !slices.Contains(sources, any("198.51.100.10/32")) || nats != 3 {
+		t.Errorf("allow list %v: want the admin CIDRs and the 3 NAT gateways' addresses", sources)
+	}
+}

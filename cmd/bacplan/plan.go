@@ -10,6 +10,7 @@ import (
 	"github.com/bac-platform/infra/components/validate"
 	"github.com/bac-platform/infra/stacks"
 	"github.com/bac-platform/infra/stacks/mockengine"
+	"github.com/bac-platform/infra/stacks/pipeline"
 	"github.com/bac-platform/infra/stacks/stackfile"
 )
 
@@ -84,6 +85,16 @@ func loadStacks(dir string, names []string) (string, map[string]stackfile.File, 
 		}
 	}
 	problems.Extend(stacks.CheckOverlaps(configs))
+	// The workflows must reach every cluster they deploy.
+	reach := map[string]pipeline.Stack{}
+	for name, cfg := range configs {
+		reach[name] = pipeline.Stack{OnAWS: !cfg.ExistingCluster(), RunnerCIDRs: cfg.Cluster.RunnerCIDRs}
+	}
+	pipelineProblems, err := pipeline.Check(dir, reach)
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	problems.Extend(pipelineProblems)
 	if len(problems) > 0 {
 		return "", nil, nil, nil, configError{problems}
 	}

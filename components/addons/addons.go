@@ -1,6 +1,7 @@
 package addons
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -39,8 +40,8 @@ func NewAddons(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Resou
 	if err := args.Validate(name).Err(); err != nil {
 		return nil, err
 	}
-	if len(args.NeedAWS()) > 0 && (args.Cluster == "" || args.ClusterName == nil || args.Region == "") {
-		return nil, errors.New("args.Cluster, args.ClusterName and args.Region are required with the AWS add-ons")
+	if len(args.NeedAWS()) > 0 && (args.Cluster == "" || args.ClusterName == nil || args.Region == "" || args.ClusterArn == "") {
+		return nil, errors.New("args.Cluster, args.ClusterName, args.ClusterArn and args.Region are required with the AWS add-ons")
 	}
 	if args.LoadBalancer.Enabled && args.VpcID == nil {
 		return nil, errors.New("args.VpcID is required with the load balancer controller")
@@ -131,11 +132,14 @@ func (b *builder) release(key, release, namespace string, chart kube.Chart, valu
 // returns the association, which the add-on's release waits for, so the
 // pods start with credentials.
 func (b *builder) podIdentity(key, namespace, serviceAccount string, policy pulumi.StringInput) (pulumi.Resource, error) {
+	trust, err := PodIdentityTrust(b.args.ClusterArn, namespace, serviceAccount)
+	if err != nil {
+		return nil, fmt.Errorf("%s trust policy: %w", key, err)
+	}
 	role, err := iam.NewRole(b.ctx, b.name+"-"+key, &iam.RoleArgs{
-		Description: pulumi.Sprintf("%s %s (EKS Pod Identity %s/%s)", b.args.Cluster, key, namespace, serviceAccount),
-		AssumeRolePolicy: pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
-			`"Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`),
-		Tags: b.tags(),
+		Description:      pulumi.Sprintf("%s %s (EKS Pod Identity %s/%s)", b.args.Cluster, key, namespace, serviceAccount),
+		AssumeRolePolicy: pulumi.String(trust),
+		Tags:             b.tags(),
 	}, b.parent)
 	if err != nil {
 		return nil, fmt.Errorf("%s role: %w", key, err)
@@ -157,6 +161,31 @@ func (b *builder) podIdentity(key, namespace, serviceAccount string, policy pulu
 		return nil, fmt.Errorf("%s pod identity association: %w", key, err)
 	}
 	return assoc, nil
+}
+
+// PodIdentityTrust is the trust policy of a Pod Identity role: only the
+// EKS Pod Identity service may assume it, and only for the one service
+// account of this cluster it is for. The scope is the session tags EKS
+// Pod Identity passes (eks-cluster-arn, kubernetes-namespace,
+// kubernetes-service-account), the form AWS's EKS user guide documents for
+// these roles (pod-id-role, pod-id-abac). aws:SourceArn and
+// aws:SourceAccount are documented only for the cluster's own service role
+// (eks.amazonaws.com), not for pods.eks.amazonaws.com, so they are not
+// relied on here. The associations must keep session tags on (they do: no
+// disableSessionTags).
+func PodIdentityTrust(clusterArn, namespace, serviceAccount string) (string, error) {
+	doc := map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+		"Effect":    "Allow",
+		"Principal": map[string]any{"Service": "pods.eks.amazonaws.com"},
+		"Action":    []string{"sts:AssumeRole", "sts:TagSession"},
+		"Condition": map[string]any{"StringEquals": map[string]any{
+			"aws:RequestTag/eks-cluster-arn":            clusterArn,
+			"aws:RequestTag/kubernetes-namespace":       namespace,
+			"aws:RequestTag/kubernetes-service-account": serviceAccount,
+		}},
+	}}}
+	out, err := json.Marshal(doc)
+	return string(out), err
 }
 
 // hostedZone is the platform's public hosted zone: the one named by

@@ -2,6 +2,7 @@ package addons_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -96,6 +97,7 @@ func deploy(t *testing.T, args addons.Args) *mockengine.Mocks {
 	t.Helper()
 	m, err := mockengine.Run(t, "bac", "test", "us-east-1", func(ctx *pulumi.Context) error {
 		args.ClusterName = pulumi.String(args.Cluster).ToStringOutput()
+		args.ClusterArn = "arn:aws:eks:us-east-1:123456789012:cluster/" + args.Cluster
 		args.VpcID = pulumi.String("vpc-0123")
 		_, err := addons.NewAddons(ctx, "addons", args)
 		return err
@@ -168,8 +170,16 @@ func TestReleasesArePinnedAndIdentified(t *testing.T) {
 		if assoc.Input("roleArn") != role.Outputs["arn"].StringValue() {
 			t.Errorf("%s association role = %v", key, assoc.Input("roleArn"))
 		}
-		if trust, _ := role.Input("assumeRolePolicy").(string); !strings.Contains(trust, `"pods.eks.amazonaws.com"`) || !strings.Contains(trust, "sts:TagSession") {
+		trust, _ := role.Input("assumeRolePolicy").(string)
+		if !strings.Contains(trust, `"pods.eks.amazonaws.com"`) || !strings.Contains(trust, "sts:TagSession") {
 			t.Errorf("%s trust policy is not EKS Pod Identity's: %s", key, trust)
+		}
+		// Only this cluster's association for this service account may use
+		// the role (the session tags EKS Pod Identity passes).
+		want := `"Condition":{"StringEquals":{"aws:RequestTag/eks-cluster-arn":"arn:aws:eks:us-east-1:123456789012:cluster/bac-prod-us-east-1",` +
+			`"aws:RequestTag/kubernetes-namespace":"` + w.namespace + `","aws:RequestTag/kubernetes-service-account":"` + fmt.Sprint(r.Input(w.saPath)) + `"}}`
+		if !strings.Contains(trust, want) {
+			t.Errorf("%s trust policy is not scoped to its cluster and service account:\n got %s\nwant %s", key, trust, want)
 		}
 		if !slices.Contains(r.DependsOn, assoc.URN) {
 			t.Errorf("%s release does not wait for its Pod Identity association", key)

@@ -37,6 +37,8 @@ type Args struct {
 	// ClusterName is the same name as an output of the cluster, so the Pod
 	// Identity associations wait for it.
 	ClusterName pulumi.StringInput `json:"-"`
+	// ClusterArn scopes the Pod Identity roles' trust to this cluster.
+	ClusterArn string `json:"-"`
 	// Region is the AWS region of the cluster.
 	Region string `json:"-"`
 	// VpcID is the cluster's VPC (the load balancer controller's).

@@ -179,6 +179,24 @@ func loadBalancerValues(l LoadBalancer, cluster, region string) map[string]any {
 		"enableShield":   false,
 		"enableWaf":      false,
 		"enableWafv2":    false,
+		// The chart registers two webhooks that match objects of every
+		// other release with failurePolicy Fail and no namespace selector
+		// (templates/webhook.yaml at v2.17.1): mservice.elbv2.k8s.aws on
+		// every Service CREATE and vingress.elbv2.k8s.aws on every Ingress
+		// CREATE/UPDATE, whatever its class. While the controller's pods
+		// are not serving (first install, a node drain, a rollout), every
+		// Service and Ingress of the cluster is refused ("no endpoints
+		// available for service aws-load-balancer-webhook-service";
+		// upstream issue #4140). This platform needs neither: the mutator
+		// only defaults spec.loadBalancerClass, and the controller takes
+		// Kong's proxy Service by its annotations (ProxyAnnotations:
+		// type external + nlb-target-type; pkg/service IsServiceSupported);
+		// the validator checks only ALB Ingresses, and every Ingress here
+		// is Kong's. The remaining Fail webhooks match only the
+		// controller's own kinds (TargetGroupBinding, IngressClassParams)
+		// or pods in namespaces that opt in by label, which none does.
+		"enableServiceMutatorWebhook": false,
+		"webhookConfig":               map[string]any{"disableIngressValidation": true},
 		// The chart's container context (values.yaml at chart 1.17.1) keeps
 		// every capability (its drop: [ALL] is commented out) and sets no
 		// seccomp profile; the whole restricted context is set here.
@@ -191,6 +209,10 @@ func loadBalancerValues(l LoadBalancer, cluster, region string) map[string]any {
 	}
 	return v
 }
+
+// ProxyProtocolAnnotation turns on PROXY protocol v2 for the NLB's target
+// groups ("*": all of them).
+const ProxyProtocolAnnotation = "service.beta.kubernetes.io/aws-load-balancer-proxy-protocol"
 
 // ProxyAnnotations are the annotations that hand a LoadBalancer Service to
 // the AWS Load Balancer Controller (docs/guide/service/annotations.md at
@@ -206,6 +228,13 @@ func ProxyAnnotations(l LoadBalancer) map[string]string {
 		"service.beta.kubernetes.io/aws-load-balancer-scheme":                 l.Scheme,
 		"service.beta.kubernetes.io/aws-load-balancer-attributes":             "load_balancing.cross_zone.enabled=true",
 		"service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": l.TLSPolicy,
+		// IP targets do not see the client's address (client IP
+		// preservation defaults to off for them: docs/guide/service/
+		// annotations.md and buildPreserveClientIPFlag at v2.17.1); the
+		// NLB sends it in a PROXY protocol v2 header instead, which Kong
+		// reads (gateway.Args.ProxyProtocolFrom). Preserving the client IP
+		// would also work but breaks hairpin connections from inside the VPC.
+		ProxyProtocolAnnotation: "*",
 	}
 }
 

@@ -41,6 +41,11 @@ type Args struct {
 
 	// Production is set by the stack: production must deny.
 	Production bool `json:"-"`
+	// Exceptions are the only identities (namespace and service account)
+	// whose pods may claim the privileged exception; set by the stack from
+	// the components that need it (the Wazuh agent). An annotated pod that
+	// runs as any other identity is judged like any pod.
+	Exceptions []kube.ServiceAccountRef `json:"-"`
 }
 
 // DefaultArgs deny in production and warn and audit elsewhere, so a staging
@@ -109,7 +114,7 @@ func NewAdmission(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Re
 			ApiVersion:  pulumi.String("admissionregistration.k8s.io/v1"),
 			Kind:        pulumi.String("ValidatingAdmissionPolicy"),
 			Metadata:    meta,
-			OtherFields: kubernetes.UntypedArgs{"spec": p.Spec()},
+			OtherFields: kubernetes.UntypedArgs{"spec": p.Spec(args.Exceptions)},
 		}, parent)
 		if err != nil {
 			return nil, fmt.Errorf("admission policy %s: %w", p.Rule, err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bac-platform/infra/components/admission"
+	"github.com/bac-platform/infra/components/kube"
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
@@ -20,7 +21,8 @@ import (
 // evaluate returns the messages of the validations of p that pod fails.
 func evaluate(t *testing.T, p admission.Policy, pod map[string]any) []string {
 	t.Helper()
-	env, err := cel.NewEnv(cel.Variable("object", cel.DynType), cel.Variable("variables", cel.MapType(cel.StringType, cel.DynType)))
+	env, err := cel.NewEnv(cel.Variable("object", cel.DynType), cel.Variable("request", cel.DynType),
+		cel.Variable("variables", cel.MapType(cel.StringType, cel.DynType)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,14 +36,17 @@ func evaluate(t *testing.T, p admission.Policy, pod map[string]any) []string {
 		if err != nil {
 			t.Fatalf("%s: program: %v", p.Rule, err)
 		}
-		out, _, err := prg.Eval(map[string]any{"object": pod, "variables": vars})
+		// The request's namespace is the pod's, as the API server sets it.
+		meta, _ := pod["metadata"].(map[string]any)
+		request := map[string]any{"namespace": meta["namespace"]}
+		out, _, err := prg.Eval(map[string]any{"object": pod, "request": request, "variables": vars})
 		if err != nil {
 			t.Fatalf("%s: eval %q: %v", p.Rule, expr, err)
 		}
 		return out
 	}
 	vars := map[string]any{}
-	for _, v := range admission.Variables {
+	for _, v := range admission.Variables(agentIdentity) {
 		vars[v.Name] = run(v.Expression, vars)
 	}
 	var failed []string
@@ -165,11 +170,38 @@ func TestPoliciesAgainstGoodAndBadPods(t *testing.T) {
 	}
 }
 
+// agentIdentity is the one identity the tests' policies let claim the
+// exception, as the stack sets it (security.Args.Exceptions).
+var agentIdentity = []kube.ServiceAccountRef{{Namespace: "security", Name: "wazuh-agent"}}
+
 // TestTheDocumentedExceptionAdmitsTheAgent: the Wazuh agent, privileged in
-// the host's namespaces with its reason, passes the privilege policies.
+// the host's namespaces with its reason, passes the privilege policies; the
+// same pod as another identity does not.
 func TestTheDocumentedExceptionAdmitsTheAgent(t *testing.T) {
-	agent := podJSON(t, `{"metadata":{"name":"wazuh-agent-x","namespace":"security","annotations":{"compliance.bac-platform.io/privileged-exception":"host intrusion detection"}},`+
-		`"spec":{"hostNetwork":true,"hostPID":true,"hostIPC":true,"containers":[{"name":"wazuh","image":"wazuh/wazuh-agent:4.12.0","securityContext":{"privileged":true},`+resources+`}]}}`)
+	agentPod := func(namespace, serviceAccount string) map[string]any {
+		sa := ""
+		if serviceAccount != "" {
+			sa = `"serviceAccountName":"` + serviceAccount + `",`
+		}
+		return podJSON(t, `{"metadata":{"name":"wazuh-agent-x","namespace":"`+namespace+`","annotations":{"compliance.bac-platform.io/privileged-exception":"host intrusion detection"}},`+
+			`"spec":{`+sa+`"hostNetwork":true,"hostPID":true,"hostIPC":true,"containers":[{"name":"wazuh","image":"wazuh/wazuh-agent:4.12.0","securityContext":{"privileged":true},`+resources+`}]}}`)
+	}
+	for _, other := range []struct{ name, namespace, serviceAccount string }{
+		{"another namespace", "crm", "wazuh-agent"},
+		{"another account of the namespace", "security", "scanner"},
+		{"the namespace's default account", "security", ""},
+	} {
+		refused := 0
+		for _, p := range admission.Policies() {
+			if len(evaluate(t, p, agentPod(other.namespace, other.serviceAccount))) > 0 {
+				refused++
+			}
+		}
+		if refused != 2 {
+			t.Errorf("the annotated pod as %s must fail both privilege policies, failed %d", other.name, refused)
+		}
+	}
+	agent := agentPod("security", "wazuh-agent")
 	for _, p := range admission.Policies() {
 		if failed := evaluate(t, p, agent); len(failed) != 0 {
 			t.Errorf("%s refused the documented exception: %v", p.Rule, failed)

@@ -2,7 +2,9 @@ package admission
 
 import (
 	"fmt"
+	"strings"
 
+	"github.com/bac-platform/infra/components/kube"
 	"github.com/bac-platform/infra/policies/rules"
 )
 
@@ -32,12 +34,27 @@ type Variable struct {
 }
 
 // Variables are the CEL variables every policy reads: every container of
-// the pod, init containers included, and whether the pod carries the
-// documented privileged exception with a reason.
-var Variables = []Variable{
-	{Name: "containers", Expression: "object.spec.containers + (has(object.spec.initContainers) ? object.spec.initContainers : [])"},
-	{Name: "exempt", Expression: "has(object.metadata.annotations) && '" + rules.PrivilegedExceptionAnnotation + "' in object.metadata.annotations && " +
-		"object.metadata.annotations['" + rules.PrivilegedExceptionAnnotation + "'].matches('\\\\S')"},
+// the pod, init containers included, and whether the pod may claim the
+// documented privileged exception: it carries the annotation with a reason
+// and runs as one of the exception identities (request.namespace and the
+// pod's service account, which the ServiceAccount admission plugin has
+// defaulted to "default" before validation). Without identities no pod
+// is exempt.
+func Variables(exceptions []kube.ServiceAccountRef) []Variable {
+	identity := "false"
+	if len(exceptions) > 0 {
+		pairs := make([]string, len(exceptions))
+		for i, e := range exceptions {
+			pairs[i] = "['" + e.Namespace + "', '" + e.Name + "']"
+		}
+		identity = "[" + strings.Join(pairs, ", ") + "].exists(e, e[0] == request.namespace && " +
+			"e[1] == (has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default'))"
+	}
+	return []Variable{
+		{Name: "containers", Expression: "object.spec.containers + (has(object.spec.initContainers) ? object.spec.initContainers : [])"},
+		{Name: "exempt", Expression: "has(object.metadata.annotations) && '" + rules.PrivilegedExceptionAnnotation + "' in object.metadata.annotations && " +
+			"object.metadata.annotations['" + rules.PrivilegedExceptionAnnotation + "'].matches('\\\\S') && " + identity},
+	}
 }
 
 // istioInit is the init container Istio injects without Istio CNI: it runs
@@ -97,10 +114,12 @@ func (p Policy) message(v Validation) string {
 	return p.Rule + ": " + v.Message
 }
 
-// Spec is the ValidatingAdmissionPolicy spec of p.
-func (p Policy) Spec() map[string]any {
-	variables := make([]any, len(Variables))
-	for i, v := range Variables {
+// Spec is the ValidatingAdmissionPolicy spec of p, with the identities
+// that may claim the privileged exception.
+func (p Policy) Spec(exceptions []kube.ServiceAccountRef) map[string]any {
+	vars := Variables(exceptions)
+	variables := make([]any, len(vars))
+	for i, v := range vars {
 		variables[i] = map[string]any{"name": v.Name, "expression": v.Expression}
 	}
 	validations := make([]any, len(p.Validations))

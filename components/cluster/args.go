@@ -28,9 +28,10 @@ type Args struct {
 	PublicAccessCIDRs []string `json:"publicAccessCidrs"`
 	// AdminRoleARNs are IAM roles granted cluster-admin through access entries.
 	AdminRoleARNs []string `json:"adminRoleArns"`
-	// DeployRoleARN is the role `pulumi up` runs as (the deploy workflow's):
-	// cluster-admin, since it creates every Kubernetes object. Without an
-	// access entry every Kubernetes resource of the first up times out.
+	// DeployRoleARN is the role every `pulumi up` runs as (the deploy
+	// workflow's), the first one included: it creates the cluster, and EKS
+	// makes the creator cluster-admin itself, so it gets no access entry
+	// from the stack (creator.go); an up as another principal is refused.
 	DeployRoleARN string `json:"deployRoleArn"`
 	// PreviewRoleARN is the role pull-request previews run as: read-only
 	// (AmazonEKSViewPolicy).
@@ -231,8 +232,10 @@ func (a Args) Validate(path string) validate.Problems {
 		validateRoleARN(&ps, p, arn)
 		if first, dup := admins[arn]; dup {
 			ps.Add(p, "%q is also adminRoleArns[%d]; EKS refuses a second access entry for one principal", arn, first)
-		} else if arn == a.DeployRoleARN || (arn == a.PreviewRoleARN && arn != "") {
-			ps.Add(p, "%q already has an access entry as the deploy or preview role; EKS refuses a second one", arn)
+		} else if arn == a.DeployRoleARN {
+			ps.Add(p, "%q is the deploy role, the cluster's creator, which EKS already makes cluster-admin; EKS refuses a second access entry (ResourceInUseException)", arn)
+		} else if arn == a.PreviewRoleARN && arn != "" {
+			ps.Add(p, "%q already has an access entry as the preview role; EKS refuses a second one", arn)
 		}
 		admins[arn] = i
 	}

@@ -120,7 +120,10 @@ func TestAWSMeaning(t *testing.T) {
 		}, []string{`bac:cluster.adminRoleArns[1]: "arn:aws:iam::123456789012:role/admin" is also adminRoleArns[0]`}},
 		{"deploy role as admin", func(a *Args) {
 			a.DeployRoleARN, a.AdminRoleARNs = "arn:aws:iam::123456789012:role/ci", []string{"arn:aws:iam::123456789012:role/ci"}
-		}, []string{`bac:cluster.adminRoleArns[0]: "arn:aws:iam::123456789012:role/ci" already has an access entry`}},
+		}, []string{`bac:cluster.adminRoleArns[0]: "arn:aws:iam::123456789012:role/ci" is the deploy role, the cluster's creator`}},
+		{"preview role as admin", func(a *Args) {
+			a.PreviewRoleARN, a.AdminRoleARNs = "arn:aws:iam::123456789012:role/ro", []string{"arn:aws:iam::123456789012:role/ro"}
+		}, []string{`bac:cluster.adminRoleArns[0]: "arn:aws:iam::123456789012:role/ro" already has an access entry as the preview role`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

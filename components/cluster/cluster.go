@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -73,33 +74,16 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	}
 
 	accessEntries := map[string]eks.AccessEntryArgs{}
-	for i, arn := range args.AdminRoleARNs {
-		accessEntries[fmt.Sprintf("admin-%d", i)] = eks.AccessEntryArgs{
-			PrincipalArn: pulumi.String(arn),
-			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
-				"cluster-admin": eks.AccessPolicyAssociationArgs{
-					PolicyArn:   pulumi.String("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
-					AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
-				},
-			},
-		}
-	}
-	access := func(arn, policy string) eks.AccessEntryArgs {
-		return eks.AccessEntryArgs{
-			PrincipalArn: pulumi.String(arn),
+	for key, grant := range args.accessEntryPrincipals() {
+		accessEntries[key] = eks.AccessEntryArgs{
+			PrincipalArn: pulumi.String(grant.principal),
 			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
 				"policy": eks.AccessPolicyAssociationArgs{
-					PolicyArn:   pulumi.String("arn:aws:eks::aws:cluster-access-policy/" + policy),
+					PolicyArn:   pulumi.String("arn:aws:eks::aws:cluster-access-policy/" + grant.policy),
 					AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
 				},
 			},
 		}
-	}
-	if args.DeployRoleARN != "" {
-		accessEntries["deploy"] = access(args.DeployRoleARN, "AmazonEKSClusterAdminPolicy")
-	}
-	if args.PreviewRoleARN != "" {
-		accessEntries["preview"] = access(args.PreviewRoleARN, "AmazonEKSViewPolicy")
 	}
 	authMode := eks.AuthenticationModeApi
 	disabled := false
@@ -170,10 +154,16 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		return nil, err
 	}
 
+	// Every Kubernetes object goes through this provider, so it exists only
+	// once the node groups are active (EKS marks a managed group ACTIVE when
+	// its nodes have joined) and the add-ons that run on them (coredns, the
+	// Pod Identity agent) are in place: no chart's pods, and no webhook a
+	// chart registers, then waits for nodes while other objects are sent
+	// to the API server (the kubeconfig alone is ready long before).
 	c.Kubernetes, err = kubernetes.NewProvider(ctx, name, &kubernetes.ProviderArgs{
 		Kubeconfig:            c.Kubeconfig,
 		EnableServerSideApply: pulumi.Bool(true),
-	}, b.parent)
+	}, b.parent, pulumi.DependsOn(append(slices.Clone(groups), late...)))
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes provider: %w", err)
 	}

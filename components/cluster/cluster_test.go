@@ -65,7 +65,7 @@ func TestControlPlane(t *testing.T) {
 		"enabledClusterLogTypes":             []any{"api", "audit", "authenticator", "controllerManager", "scheduler"},
 		"encryptionConfigKeyArn":             key.Outputs["arn"].StringValue(),
 		"accessEntries.admin-0.principalArn": "arn:aws:iam::123456789012:role/platform-admin",
-		"accessEntries.admin-0.accessPolicies.cluster-admin.accessScope.type": "cluster",
+		"accessEntries.admin-0.accessPolicies.policy.accessScope.type": "cluster",
 		"tags.ManagedBy":                "pulumi",
 		"corednsAddonOptions.enabled":   false,
 		"kubeProxyAddonOptions.enabled": false,
@@ -302,9 +302,10 @@ func TestNewClusterRejectsInvalidArgs(t *testing.T) {
 	}
 }
 
-// TestTheDeployingRunnerCanReachTheCluster: the deploy role is cluster-admin
-// and the preview role read-only through access entries, and the runners'
-// egress addresses join the public endpoint's allow list.
+// TestTheDeployingRunnerCanReachTheCluster: the preview role is read-only
+// through an access entry, the deploy role (the cluster's creator, which
+// EKS makes admin itself) gets none, and the runners' egress addresses join
+// the public endpoint's allow list.
 func TestTheDeployingRunnerCanReachTheCluster(t *testing.T) {
 	args := cluster.DefaultArgs("bac-prod-us-east-1")
 	args.PublicAccessCIDRs = []string{"198.51.100.10/32"}
@@ -315,8 +316,7 @@ func TestTheDeployingRunnerCanReachTheCluster(t *testing.T) {
 	eks := mustFind(t, m, "eks:index:Cluster", "bac-prod-us-east-1")
 	for path, want := range map[string]any{
 		"publicAccessCidrs":                                     []any{"198.51.100.10/32", "203.0.113.0/28"},
-		"accessEntries.deploy.principalArn":                     "arn:aws:iam::123456789012:role/bac-deploy",
-		"accessEntries.deploy.accessPolicies.policy.policyArn":  "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+		"accessEntries.deploy":                                  nil,
 		"accessEntries.preview.principalArn":                    "arn:aws:iam::123456789012:role/bac-preview",
 		"accessEntries.preview.accessPolicies.policy.policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
 	} {
@@ -339,5 +339,57 @@ func TestAnAutoscaledPoolKeepsItsSize(t *testing.T) {
 		if got := g.Input("ignoreScalingChanges"); got != want {
 			t.Errorf("%s ignoreScalingChanges = %v, want %v", key, got, want)
 		}
+	}
+}
+
+// TestNodePoolsFollowTheClusterVersion: with a launch template pulumi-eks
+// leaves a group's version unset, so the stack sets it: an upgrade of the
+// control plane takes every pool along.
+func TestNodePoolsFollowTheClusterVersion(t *testing.T) {
+	args := cluster.DefaultArgs("bac-prod-us-east-1")
+	args.Version = "1.34"
+	m, _ := deploy(t, args)
+	for _, g := range m.ByType("eks:index:ManagedNodeGroup") {
+		if got := g.Input("version"); got != "1.34" {
+			t.Errorf("node group %s version = %#v, want the cluster's 1.34", g.Name, got)
+		}
+	}
+}
+
+// TestOnlyTheDeployRoleRunsUp: the creator contract (creator.go), as an up
+// and a preview see it.
+func TestOnlyTheDeployRoleRunsUp(t *testing.T) {
+	const (
+		deploy  = "arn:aws:iam::123456789012:role/bac-deploy"
+		admin   = "arn:aws:iam::123456789012:role/platform-admin"
+		preview = "arn:aws:iam::123456789012:role/bac-preview"
+		person  = "arn:aws:iam::123456789012:user/alice"
+	)
+	withDeploy := cluster.Args{DeployRoleARN: deploy, AdminRoleARNs: []string{admin}, PreviewRoleARN: preview}
+	without := cluster.Args{AdminRoleARNs: []string{admin}, PreviewRoleARN: preview}
+	for _, tc := range []struct {
+		name    string
+		args    cluster.Args
+		caller  string
+		dryRun  bool
+		wantErr string
+	}{
+		{"deploy role runs up", withDeploy, deploy, false, ""},
+		{"admin runs up", withDeploy, admin, false, "this up runs as " + admin + ", not the deploy role"},
+		{"admin previews", withDeploy, admin, true, ""},
+		{"preview role previews", withDeploy, preview, true, ""},
+		{"no deploy role, admin creates", without, admin, false, "set deployRoleArn to " + admin},
+		{"no deploy role, preview role runs up", without, preview, false, "set deployRoleArn to " + preview},
+		{"no deploy role, another principal", without, person, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.args.CheckCaller("bac:cluster", tc.caller, tc.dryRun)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("CheckCaller = %v, want nil", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), "bac:cluster.deployRoleArn: ")):
+				t.Fatalf("CheckCaller = %v, want an error at bac:cluster.deployRoleArn containing %q", err, tc.wantErr)
+			}
+		})
 	}
 }

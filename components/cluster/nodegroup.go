@@ -73,6 +73,11 @@ func (b builder) nodeGroup(key string, pool NodePool, cluster *eks.Cluster, role
 		SubnetIds:           b.args.PrivateSubnetIDs,
 		InstanceTypes:       pulumi.ToStringArray(pool.InstanceTypes),
 		AmiType:             pulumi.String(pool.AMIType),
+		// pulumi-eks 3.9.1 defaults a group's version to the cluster's only
+		// without a launch template; with one (ours) it leaves it unset and
+		// EKS keeps the group at the version it was created with, so a
+		// control-plane upgrade would leave every pool behind.
+		Version: pulumi.String(b.args.Version),
 		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
 			MinSize:     pulumi.Int(pool.MinSize),
 			DesiredSize: pulumi.Int(pool.DesiredSize),

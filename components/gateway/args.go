@@ -85,6 +85,14 @@ type Args struct {
 	// of the proxy Service: the stack hands the Service to the AWS Load
 	// Balancer Controller with them.
 	ProxyAnnotations map[string]string `json:"-"`
+	// ProxyProtocolFrom, when set, are the address ranges the load balancer
+	// connects from (the VPC): the proxy listens expect a PROXY protocol
+	// header, and Kong takes the client address from it on connections
+	// from these ranges only (real_ip_header proxy_protocol, trusted_ips).
+	// Set by the stack with the NLB's proxy-protocol annotation: an NLB
+	// with IP targets hides the client address otherwise, and per-client
+	// rate limits would count the load balancer's few addresses.
+	ProxyProtocolFrom []string `json:"-"`
 	// TLSSecret, when set, is the Secret holding the certificate for Host
 	// in each route's namespace; the routes' Ingresses serve it. Set by
 	// the stack when it issues the certificates.
@@ -240,11 +248,31 @@ func (r RateLimit) validate(ps *validate.Problems, path string, a Args) {
 
 // JWT is the jwt plugin.
 type JWT struct {
-	KeyClaimName   string   `json:"keyClaimName"`
-	SecretIsBase64 bool     `json:"secretIsBase64"`
+	KeyClaimName   string `json:"keyClaimName"`
+	SecretIsBase64 bool   `json:"secretIsBase64"`
+	// ClaimsToVerify are the registered claims Kong checks: exp and/or
+	// nbf. A listed claim that a token lacks fails it (Kong 3.9.1
+	// kong/plugins/jwt/jwt_parser.lua verify_registered_claims: "must be a
+	// number"), and Keycloak's access tokens carry no nbf (Keycloak's
+	// TokenManager.initToken never sets it; JsonWebToken.nbf is null and
+	// not serialized), so the seed's [exp, nbf] would refuse every token.
 	ClaimsToVerify []string `json:"claimsToVerify"`
-	RunOnPreflight bool     `json:"runOnPreflight"`
+	// MaximumExpirationSeconds caps how far in the future a token's exp may
+	// lie (Kong's maximum_expiration: 0 is off, at most 31536000, needs exp
+	// verified). Unset, the stack sets it to the realm's access token
+	// lifespan when the platform deploys the identity provider.
+	MaximumExpirationSeconds int  `json:"maximumExpirationSeconds"`
+	RunOnPreflight           bool `json:"runOnPreflight"`
 }
+
+// Kong's jwt plugin schema (3.9.1 kong/plugins/jwt/schema.lua).
+const (
+	// MaxJWTExpiration is the largest maximum_expiration Kong accepts (a year).
+	MaxJWTExpiration = 31536000
+)
+
+// jwtClaims are the claims Kong's jwt plugin can verify.
+var jwtClaims = []string{"exp", "nbf"}
 
 // CORS is the cors plugin.
 type CORS struct {
@@ -381,7 +409,8 @@ func DefaultArgs() Args {
 		AWSLoadBalancer:    true,
 		RateLimitGlobal:    limit(1000, 50000, 1000000),
 		RateLimitAnalytics: limit(100, 5000, 0),
-		JWT:                JWT{KeyClaimName: "iss", ClaimsToVerify: []string{"exp", "nbf"}},
+		// The seed verifies [exp, nbf]; Keycloak issues no nbf (see JWT).
+		JWT: JWT{KeyClaimName: "iss", ClaimsToVerify: []string{"exp"}},
 		CORS: CORS{
 			Methods:        []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
 			Headers:        []string{"Accept", "Authorization", "Content-Type", "X-Request-ID"},
@@ -478,6 +507,7 @@ func (a Args) Validate(path string) validate.Problems {
 		ps.Add(path+".crmUpstream.timeoutMs", "%d must be positive", up.TimeoutMs)
 	}
 	a.validateCORS(&ps, path)
+	a.validateJWT(&ps, path+".jwt")
 	if a.OIDC.Enabled && !strings.HasPrefix(a.OIDC.Issuer, "https://") {
 		ps.Add(path+".oidc.issuer", "%q must be an https URL (set by the stack from the identity component; set it when identity is external)", a.OIDC.Issuer)
 	}

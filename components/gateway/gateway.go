@@ -172,7 +172,8 @@ func plugins(a Args) []plugin {
 		{PluginRateLimitGlobal, kubernetes.UntypedArgs{"plugin": "rate-limiting", "config": a.RateLimitGlobal.Config()}},
 		{PluginJWT, kubernetes.UntypedArgs{"plugin": "jwt", "config": map[string]any{
 			"key_claim_name": a.JWT.KeyClaimName, "secret_is_base64": a.JWT.SecretIsBase64,
-			"claims_to_verify": a.JWT.ClaimsToVerify, "run_on_preflight": a.JWT.RunOnPreflight}}},
+			"claims_to_verify": a.JWT.ClaimsToVerify, "maximum_expiration": a.JWT.MaximumExpirationSeconds,
+			"run_on_preflight": a.JWT.RunOnPreflight}}},
 		{PluginCORS, kubernetes.UntypedArgs{"plugin": "cors", "config": map[string]any{
 			"origins": a.CORS.Origins, "methods": a.CORS.Methods, "headers": a.CORS.Headers,
 			"exposed_headers": a.CORS.ExposedHeaders, "credentials": a.CORS.Credentials, "max_age": a.CORS.MaxAge}}},
@@ -194,6 +195,22 @@ func plugins(a Args) []plugin {
 	}
 }
 
+// proxyValues are the chart's proxy Service and listens. Behind a load
+// balancer that sends the PROXY protocol (ProxyProtocolFrom), both
+// listens take the proxy_protocol parameter: the chart renders
+// KONG_PROXY_LISTEN from proxy.{http,tls}.parameters (kong.listen in
+// templates/_helpers.tpl at kong-3.2.0), and its default tls parameters
+// are [http2], which a list value replaces, so http2 is kept explicitly.
+func proxyValues(a Args, annotations map[string]any) map[string]any {
+	http := map[string]any{"enabled": true, "servicePort": 80, "containerPort": 8000}
+	tls := map[string]any{"enabled": true, "servicePort": 443, "containerPort": 8443}
+	if len(a.ProxyProtocolFrom) > 0 {
+		http["parameters"] = []any{"proxy_protocol"}
+		tls["parameters"] = []any{"http2", "proxy_protocol"}
+	}
+	return map[string]any{"enabled": true, "type": "LoadBalancer", "annotations": annotations, "http": http, "tls": tls}
+}
+
 // helmValues are the kong/kong chart values for the seed's deployment.
 func helmValues(a Args) map[string]any {
 	kongPlugins := "bundled"
@@ -208,6 +225,13 @@ func helmValues(a Args) map[string]any {
 		"ssl_protocols":                   a.SSLProtocols,
 		"ssl_cipher_suite":                a.SSLCipherSuite,
 		"plugins":                         kongPlugins,
+	}
+	if len(a.ProxyProtocolFrom) > 0 {
+		// Kong 3.9 kong.conf: the client address is the PROXY protocol
+		// header's, trusted only from the load balancer's ranges (an empty
+		// trusted_ips, the default, trusts no header at all).
+		env["real_ip_header"] = "proxy_protocol"
+		env["trusted_ips"] = strings.Join(a.ProxyProtocolFrom, ",")
 	}
 	if pg := a.Postgres; pg.ExternalHost != "" {
 		env["database"] = "postgres"
@@ -271,11 +295,7 @@ func helmValues(a Args) map[string]any {
 		// The chart's bundled PostgreSQL stays off (see Postgres).
 		"postgresql":        map[string]any{"enabled": false},
 		"ingressController": ingressController,
-		"proxy": map[string]any{
-			"enabled": true, "type": "LoadBalancer", "annotations": proxyAnnotations,
-			"http": map[string]any{"enabled": true, "servicePort": 80, "containerPort": 8000},
-			"tls":  map[string]any{"enabled": true, "servicePort": 443, "containerPort": 8443},
-		},
+		"proxy":             proxyValues(a, proxyAnnotations),
 		"admin": map[string]any{
 			"enabled": true, "type": "ClusterIP",
 			"http": map[string]any{"enabled": false},

@@ -71,6 +71,34 @@ func (a Args) validateCORS(ps *validate.Problems, path string) {
 	}
 }
 
+// validateJWT checks the jwt plugin's settings as Kong 3.9.1's schema
+// reads them (kong/plugins/jwt/schema.lua): claims from exp and nbf, a
+// maximum expiration between 0 and a year that needs exp verified; and exp
+// is required: without it an expired token stays valid forever.
+func (a Args) validateJWT(ps *validate.Problems, path string) {
+	j := a.JWT
+	seen := map[string]bool{}
+	for i, c := range j.ClaimsToVerify {
+		p := fmt.Sprintf("%s.claimsToVerify[%d]", path, i)
+		switch {
+		case !slices.Contains(jwtClaims, c):
+			ps.Add(p, "%q is not a claim Kong's jwt plugin verifies (%s)", c, strings.Join(jwtClaims, ", "))
+		case seen[c]:
+			ps.Add(p, "%q is listed twice", c)
+		}
+		seen[c] = true
+	}
+	if !seen["exp"] {
+		ps.Add(path+".claimsToVerify", "%v does not verify exp: an expired token would stay valid", j.ClaimsToVerify)
+	}
+	switch {
+	case j.MaximumExpirationSeconds < 0 || j.MaximumExpirationSeconds > MaxJWTExpiration:
+		ps.Add(path+".maximumExpirationSeconds", "%d is outside Kong's 0 to %d seconds", j.MaximumExpirationSeconds, MaxJWTExpiration)
+	case j.MaximumExpirationSeconds > 0 && !seen["exp"]:
+		ps.Add(path+".maximumExpirationSeconds", "needs exp in claimsToVerify (Kong refuses the plugin otherwise)")
+	}
+}
+
 // authPlugins authenticate a request.
 var authPlugins = []string{PluginJWT, PluginOIDC}
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/bac-platform/infra/components/kube"
 	"github.com/bac-platform/infra/components/validate"
+	"github.com/bac-platform/infra/policies/rules"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // Args configures identity. Its JSON form is a stack config value.
@@ -47,6 +49,16 @@ type Args struct {
 	// certificate for Hostname that the route serves; set by the stack when
 	// it issues one.
 	TLSSecret string `json:"-"`
+	// AdminCIDRs may reach the admin console and admin REST API
+	// (https://<Hostname>/admin/) besides AdminSources: the
+	// administrators' networks (e.g. the office). Everyone else gets only
+	// what clients need (PublicPaths).
+	AdminCIDRs []string `json:"adminCidrs"`
+	// AdminSources are further addresses allowed on the admin paths, set by
+	// the stack: the region's NAT gateways, through which the deploying
+	// runners in the VPC (and the keycloak provider they run) reach
+	// https://<Hostname>. An output: known once the network exists.
+	AdminSources pulumi.StringArrayInput `json:"-"`
 
 	// Credentials are set by the stack, never from the JSON form.
 	Credentials Credentials `json:"-"`
@@ -121,7 +133,7 @@ type LDAP struct {
 
 // Names of the Kubernetes objects (as in the seed).
 const (
-	AppName         = "keycloak"
+	AppName         = rules.IdentityService
 	DBSecretName    = "keycloak-db-secret"
 	AdminSecretName = "keycloak-admin-secret"
 )
@@ -184,6 +196,20 @@ var (
 // Issuer is the OIDC issuer of the realm: the URL its tokens name.
 func (a Args) Issuer() string { return "https://" + a.Hostname + "/realms/" + a.Realm.Name }
 
+// AccessTokenSeconds is the realm's access token lifespan in seconds (a
+// token's exp - iat); false when the lifespan is not a valid duration.
+func (r Realm) AccessTokenSeconds() (int, bool) {
+	v := r.AccessTokenLifespan
+	if !duration.MatchString(v) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v[:len(v)-1])
+	if err != nil {
+		return 0, false
+	}
+	return n * map[byte]int{'s': 1, 'm': 60, 'h': 3600, 'd': 86400}[v[len(v)-1]], true
+}
+
 // Validate returns every problem, each at its path below path.
 func (a Args) Validate(path string) validate.Problems {
 	var ps validate.Problems
@@ -191,6 +217,12 @@ func (a Args) Validate(path string) validate.Problems {
 		return ps
 	}
 	kube.ValidateNamespace(&ps, path+".namespace", a.Namespace)
+	for i, c := range a.AdminCIDRs {
+		p := fmt.Sprintf("%s.adminCidrs[%d]", path, i)
+		if prefix, ok := validate.CIDR(&ps, p, c); ok && prefix.Bits() == 0 {
+			ps.Add(p, "%q admits every address to the admin API; list the administrators' networks", c)
+		}
+	}
 	ps.Extend(a.Image.Validate(path + ".image"))
 	ps.Extend(a.Resources.Validate(path + ".resources"))
 	ps.Extend(a.ReadinessProbe.Validate(path + ".readinessProbe"))

@@ -2,14 +2,19 @@ package identity
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bac-platform/infra/components/kube"
+	"github.com/bac-platform/infra/policies/rules"
 	"github.com/pulumi/pulumi-keycloak/sdk/v5/go/keycloak"
 	"github.com/pulumi/pulumi-keycloak/sdk/v5/go/keycloak/ldap"
 	"github.com/pulumi/pulumi-keycloak/sdk/v5/go/keycloak/openid"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -74,11 +79,11 @@ func NewIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Res
 	}
 	ready := []pulumi.Resource{deployment}
 	if args.IngressClass != "" {
-		route, err := route(ctx, name, args, parent)
+		routed, err := routes(ctx, name, args, parent)
 		if err != nil {
 			return nil, err
 		}
-		ready = append(ready, route)
+		ready = append(ready, routed...)
 	}
 	// The realm is configured through Keycloak's admin API once Keycloak is
 	// ready (the provider waits for the Deployment's rollout) and routed.
@@ -191,10 +196,22 @@ var ServerArgs = []string{"start", "--optimized", "--http-enabled=true", "--prox
 // the image's build re-augments into that directory at every start, which a
 // read-only root filesystem refuses; `start --optimized` on a server never
 // built for them refuses to start (Keycloak 26 server guide, "Optimize the
-// startup"). So an init container runs `kc.sh build` with exactly the
-// build-time options into an emptyDir mounted at lib/quarkus, and the server
-// starts --optimized from it. An image already built for these options
-// (Args.Image.Prebuilt) skips the init container.
+// startup"). So the build runs in init containers into an emptyDir that
+// the server then mounts at lib/quarkus, and the server starts --optimized
+// from it. The build itself needs what the image has in lib/quarkus:
+// kc.sh starts every command through Quarkus' QuarkusEntryPoint, which
+// first opens lib/quarkus/quarkus-application.dat, and the re-augmentation
+// then reads lib/quarkus/build-system.properties before rewriting the
+// directory (quarkus independent-projects/bootstrap/runner
+// QuarkusEntryPoint.java and core/deployment mutability/ReaugmentTask.java,
+// Quarkus 3.27 as Keycloak 26.4 uses; keycloak issues #21616, #44632 show
+// the failure on an empty or read-only lib/quarkus). So a first step
+// copies the image's lib/quarkus into the empty volume (mounted elsewhere,
+// so the image's copy stays visible; the image's coreutils-single provides
+// cp), and only then `kc.sh build` runs with the volume over lib/quarkus.
+// The build's only other write, /opt/keycloak/quarkus-artifact.properties,
+// is allowed to fail (Quarkus AugmentActionImpl logs it at debug). An image
+// already built for these options (Args.Image.Prebuilt) skips both steps.
 func workload(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
 	dbSecret, err := corev1.NewSecret(ctx, name+"-db", &corev1.SecretArgs{
 		Metadata: kube.Metadata(DBSecretName, a.Namespace, nil),
@@ -232,8 +249,8 @@ func workload(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceO
 		WritableDirs: map[string]string{"data": "/opt/keycloak/data", "tmp": "/tmp"},
 	}
 	if !a.Prebuilt {
-		workload.WritableDirs["quarkus"] = "/opt/keycloak/lib/quarkus"
-		workload.Init = &kube.InitContainer{Name: "build", Command: []string{"/opt/keycloak/bin/kc.sh"}, Args: []string{"build"}, Env: buildOptions}
+		workload.WritableDirs["quarkus"] = QuarkusDir
+		workload.Init = BuildSteps(buildOptions)
 	}
 	w, err := kube.NewWorkload(ctx, name, workload, append(opts, pulumi.DependsOn([]pulumi.Resource{dbSecret, adminSecret}))...)
 	if err != nil {
@@ -242,39 +259,122 @@ func workload(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceO
 	return w.Deployment, nil
 }
 
-// route is the Ingress that serves https://<Hostname> from Keycloak through
-// the gateway: users sign in there, and the deploying runner reaches the
-// admin API there to configure the realm.
-func route(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) (*networkingv1.Ingress, error) {
-	meta := kube.Metadata(AppName, a.Namespace, map[string]string{"app": AppName})
+// PublicPaths are the Keycloak paths every client needs, which the public
+// route serves: the realms' endpoints (OIDC, login pages, account
+// console), their static resources, and the well-known metadata.
+// Keycloak's reverse-proxy guide (26.4, "Exposed path recommendations")
+// lists exactly these as exposed and / and /admin/ as not (nor /metrics
+// and /health, on the management port, which no route reaches). The gate
+// holds the same list (exposure-internal-apis).
+var PublicPaths = rules.IdentityPublicPaths
+
+// AdminPath is the admin console and admin REST API, routed only for the
+// allowed sources (AdminAllowPlugin).
+const AdminPath = "/admin/"
+
+// AdminAllowPlugin is the gateway plugin that admits only the admin
+// sources (Kong's ip-restriction, judging the client address Kong reads
+// from the load balancer's PROXY protocol header).
+const AdminAllowPlugin = rules.AdminAllowPlugin
+
+// routes are the Ingresses that serve https://<Hostname> from Keycloak
+// through the gateway: the public paths for users and clients, and the
+// admin path for the administrators' networks and the deploying runners
+// (the keycloak provider configures the realm through the admin API).
+func routes(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	allow, err := apiextensions.NewCustomResource(ctx, name+"-admin-allow", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("configuration.konghq.com/v1"),
+		Kind:       pulumi.String("KongClusterPlugin"),
+		Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(AdminAllowPlugin),
+			Annotations: pulumi.StringMap{"kubernetes.io/ingress.class": pulumi.String(a.IngressClass)}},
+		OtherFields: kubernetes.UntypedArgs{
+			"plugin": "ip-restriction",
+			"config": pulumi.Map{"allow": adminSources(a), "status": pulumi.Int(403), "message": pulumi.String("Forbidden")},
+		},
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("keycloak admin allow list: %w", err)
+	}
+	public, err := ingress(ctx, name+"-route", AppName, a, PublicPaths, a.RoutePlugins, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("keycloak route: %w", err)
+	}
+	admin, err := ingress(ctx, name+"-admin-route", AppName+"-admin", a, []string{AdminPath},
+		append(slices.Clone(a.RoutePlugins), AdminAllowPlugin), append(opts, pulumi.DependsOn([]pulumi.Resource{allow}))...)
+	if err != nil {
+		return nil, fmt.Errorf("keycloak admin route: %w", err)
+	}
+	return []pulumi.Resource{allow, public, admin}, nil
+}
+
+// adminSources are the admin path's allowed addresses: the configured
+// networks and the stack's sources, each as a CIDR.
+func adminSources(a Args) pulumi.StringArrayOutput {
+	configured := pulumi.ToStringArray(a.AdminCIDRs).ToStringArrayOutput()
+	if a.AdminSources == nil {
+		return configured
+	}
+	return pulumi.All(configured, a.AdminSources.ToStringArrayOutput()).ApplyT(func(v []any) []string {
+		out := slices.Clone(v[0].([]string))
+		for _, ip := range v[1].([]string) {
+			if !strings.Contains(ip, "/") {
+				ip += "/32"
+			}
+			out = append(out, ip)
+		}
+		return out
+	}).(pulumi.StringArrayOutput)
+}
+
+// ingress is one Ingress for Keycloak's host with Prefix paths.
+func ingress(ctx *pulumi.Context, name, objectName string, a Args, paths, plugins []string, opts ...pulumi.ResourceOption) (*networkingv1.Ingress, error) {
+	meta := kube.Metadata(objectName, a.Namespace, map[string]string{"app": AppName})
 	meta.Annotations = pulumi.StringMap{"konghq.com/protocols": pulumi.String("https"),
 		"konghq.com/https-redirect-status-code": pulumi.String("308"),
-		"konghq.com/plugins":                    pulumi.String(strings.Join(a.RoutePlugins, ","))}
+		"konghq.com/plugins":                    pulumi.String(strings.Join(plugins, ","))}
 	var tls networkingv1.IngressTLSArray
 	if a.TLSSecret != "" {
 		tls = networkingv1.IngressTLSArray{networkingv1.IngressTLSArgs{
 			Hosts: pulumi.ToStringArray([]string{a.Hostname}), SecretName: pulumi.String(a.TLSSecret)}}
 	}
-	ing, err := networkingv1.NewIngress(ctx, name+"-route", &networkingv1.IngressArgs{
+	var httpPaths networkingv1.HTTPIngressPathArray
+	for _, p := range paths {
+		httpPaths = append(httpPaths, networkingv1.HTTPIngressPathArgs{
+			Path: pulumi.String(p), PathType: pulumi.String("Prefix"),
+			Backend: networkingv1.IngressBackendArgs{Service: networkingv1.IngressServiceBackendArgs{
+				Name: pulumi.String(AppName), Port: networkingv1.ServiceBackendPortArgs{Number: pulumi.Int(8080)},
+			}},
+		})
+	}
+	return networkingv1.NewIngress(ctx, name, &networkingv1.IngressArgs{
 		Metadata: meta,
 		Spec: networkingv1.IngressSpecArgs{
 			IngressClassName: pulumi.String(a.IngressClass),
 			Tls:              tls,
 			Rules: networkingv1.IngressRuleArray{networkingv1.IngressRuleArgs{
 				Host: pulumi.String(a.Hostname),
-				Http: networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{networkingv1.HTTPIngressPathArgs{
-					Path: pulumi.String("/"), PathType: pulumi.String("Prefix"),
-					Backend: networkingv1.IngressBackendArgs{Service: networkingv1.IngressServiceBackendArgs{
-						Name: pulumi.String(AppName), Port: networkingv1.ServiceBackendPortArgs{Number: pulumi.Int(8080)},
-					}},
-				}}},
+				Http: networkingv1.HTTPIngressRuleValueArgs{Paths: httpPaths},
 			}},
 		},
 	}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("keycloak route: %w", err)
+}
+
+// QuarkusDir is where Keycloak keeps its build output (the Quarkus
+// mutable-jar's generated files).
+const QuarkusDir = "/opt/keycloak/lib/quarkus"
+
+// quarkusSeed is where the copy step mounts the build volume.
+const quarkusSeed = "/quarkus-seed"
+
+// BuildSteps are the init containers that build Keycloak for the options
+// on a read-only root: copy the image's lib/quarkus into the build volume,
+// then `kc.sh build` into it.
+func BuildSteps(options corev1.EnvVarArray) []kube.InitContainer {
+	return []kube.InitContainer{
+		{Name: "seed", Command: []string{"cp", "-R", QuarkusDir + "/.", quarkusSeed + "/"},
+			Mounts: map[string]string{"quarkus": quarkusSeed}},
+		{Name: "build", Command: []string{"/opt/keycloak/bin/kc.sh"}, Args: []string{"build"}, Env: options},
 	}
-	return ing, nil
 }
 
 // BuildOptions are Keycloak's build-time options as environment variables:

@@ -1,6 +1,10 @@
 package identity_test
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -166,32 +170,101 @@ func TestKeycloakWorkload(t *testing.T) {
 // never built for its options refuses to start, and a plain `start` rebuilds
 // into /opt/keycloak/lib/quarkus, which the read-only root filesystem
 // refuses (Keycloak 26 server guide, "Optimize the startup"). The init
-// container builds with the same build-time options into a writable
-// lib/quarkus that the server then starts from.
+// steps build with the same build-time options into a writable lib/quarkus
+// that the server then starts from, and the build must find there what the
+// image ships in lib/quarkus (see workload in identity.go).
+//
+// The Keycloak image is not obtainable here, so the pod's filesystem is
+// played out from the rendered Deployment: the image's lib/quarkus files
+// (the ones QuarkusEntryPoint and the re-augmentation read first) in a
+// directory standing for the image, each emptyDir a directory of its own,
+// each step's paths resolved through its own volume mounts, and the copy
+// step run with the real cp. An empty volume over lib/quarkus at the build
+// (the bug this pins) fails it.
 func TestKeycloakIsBuiltBeforeAnOptimizedStart(t *testing.T) {
 	m := deploy(t, configured())
 	d, _ := m.Find("kubernetes:apps/v1:Deployment", "identity-keycloak")
 	spec := "spec.template.spec."
-	check(t, d, map[string]any{
-		spec + "initContainers[0].name":                                   "build",
-		spec + "initContainers[0].image":                                  "quay.io/keycloak/keycloak:26.4.7",
-		spec + "initContainers[0].command":                                []any{"/opt/keycloak/bin/kc.sh"},
-		spec + "initContainers[0].args":                                   []any{"build"},
-		spec + "initContainers[0].securityContext.readOnlyRootFilesystem": true,
-	})
-	mounted := func(container string) map[string]string {
-		out := map[string]string{}
-		for _, v := range d.Input(spec + container + ".volumeMounts").([]any) {
-			m := v.(map[string]any)
-			out[m["mountPath"].(string)] = m["name"].(string)
+	image := t.TempDir()
+	shipped := []string{"quarkus-application.dat", "build-system.properties", "generated-bytecode.jar"}
+	for _, f := range shipped {
+		path := filepath.Join(image, identity.QuarkusDir, f)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		return out
+		if err := os.WriteFile(path, []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if mounted("initContainers[0]")["/opt/keycloak/lib/quarkus"] != "quarkus" || mounted("containers[0]")["/opt/keycloak/lib/quarkus"] != "quarkus" {
+	volumes := map[string]string{}
+	for _, v := range d.Input(spec + "volumes").([]any) {
+		name := v.(map[string]any)["name"].(string)
+		if _, ok := v.(map[string]any)["emptyDir"]; !ok {
+			t.Fatalf("volume %s is not an emptyDir", name)
+		}
+		volumes[name] = t.TempDir()
+	}
+	// resolve maps a path as container sees it to where it lives.
+	resolve := func(container, path string) string {
+		best, host := "", filepath.Join(image, path)
+		for _, v := range d.Input(spec + container + ".volumeMounts").([]any) {
+			mount := v.(map[string]any)
+			at := mount["mountPath"].(string)
+			if (path == at || strings.HasPrefix(path, strings.TrimSuffix(at, "/")+"/")) && len(at) > len(best) {
+				best, host = at, filepath.Join(volumes[mount["name"].(string)], strings.TrimPrefix(path, at))
+			}
+		}
+		return host
+	}
+	inits := d.Input(spec + "initContainers").([]any)
+	build := -1
+	for i, c := range inits {
+		container := fmt.Sprintf("initContainers[%d]", i)
+		check(t, d, map[string]any{spec + container + ".image": "quay.io/keycloak/keycloak:26.4.7",
+			spec + container + ".securityContext.readOnlyRootFilesystem": true})
+		cmd := c.(map[string]any)["command"].([]any)
+		switch cmd[0] {
+		case "cp":
+			// cp -R SRC/. DST/ with the real cp, each path where the step sees it.
+			args := []string{}
+			for _, a := range cmd[1:] {
+				arg := a.(string)
+				switch {
+				case strings.HasSuffix(arg, "/."): // a directory's contents
+					arg = resolve(container, strings.TrimSuffix(arg, "/.")) + "/."
+				case strings.HasPrefix(arg, "/"):
+					arg = resolve(container, arg)
+				}
+				args = append(args, arg)
+			}
+			if out, err := exec.Command("cp", args...).CombinedOutput(); err != nil {
+				t.Fatalf("%s: cp %v: %v: %s", container, args, err, out)
+			}
+		case "/opt/keycloak/bin/kc.sh":
+			build = i
+			if got := c.(map[string]any)["args"]; !reflect.DeepEqual(got, []any{"build"}) {
+				t.Errorf("%s args = %v, want [build]", container, got)
+			}
+			for _, f := range shipped {
+				if _, err := os.Stat(resolve(container, identity.QuarkusDir+"/"+f)); err != nil {
+					t.Errorf("kc.sh build cannot read %s/%s, which Quarkus opens first: %v", identity.QuarkusDir, f, err)
+				}
+			}
+			if strings.HasPrefix(resolve(container, identity.QuarkusDir), image) {
+				t.Errorf("the build writes lib/quarkus on the read-only image")
+			}
+		default:
+			t.Errorf("%s runs %v, not a step of the build", container, cmd)
+		}
+	}
+	if build < 0 {
+		t.Fatal("no kc.sh build step")
+	}
+	if resolve("containers[0]", identity.QuarkusDir) != resolve(fmt.Sprintf("initContainers[%d]", build), identity.QuarkusDir) {
 		t.Error("the build and the server must share a writable lib/quarkus")
 	}
 	buildEnv := map[string]any{}
-	for _, e := range d.Input(spec + "initContainers[0].env").([]any) {
+	for _, e := range d.Input(spec + fmt.Sprintf("initContainers[%d]", build) + ".env").([]any) {
 		buildEnv[e.(map[string]any)["name"].(string)] = e.(map[string]any)["value"]
 	}
 	for k, v := range map[string]any{"KC_DB": "postgres", "KC_FEATURES": "token-exchange,admin-fine-grained-authz",

@@ -155,6 +155,12 @@ func Metadata(name, namespace string, labels map[string]string) metav1.ObjectMet
 	return metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(namespace), Labels: pulumi.ToStringMap(all)}
 }
 
+// ServiceAccountRef names a service account: the identity a pod runs as.
+type ServiceAccountRef struct {
+	Namespace string
+	Name      string
+}
+
 // ServiceHost is the in-cluster DNS name of a Service.
 func ServiceHost(service, namespace string) string {
 	return fmt.Sprintf("%s.%s.svc.cluster.local", service, namespace)

@@ -52,9 +52,9 @@ type WorkloadArgs struct {
 	MountServiceAccountToken bool
 	// SessionAffinitySeconds > 0 keeps a client on one pod (ClientIP affinity).
 	SessionAffinitySeconds int
-	// Init, when set, runs before the container: the same image, restricted
-	// security context and writable directories.
-	Init *InitContainer
+	// Init are steps run to completion, in order, before the container:
+	// the same image and restricted security context.
+	Init []InitContainer
 }
 
 // InitContainer is a step run to completion before the workload starts.
@@ -64,6 +64,11 @@ type InitContainer struct {
 	Command []string
 	Args    []string
 	Env     corev1.EnvVarArray
+	// Mounts, by WritableDirs volume name, mount those volumes at other
+	// paths in this step (e.g. to fill a volume from the image's own copy
+	// of the directory it will later cover); the other volumes are
+	// mounted where the container has them.
+	Mounts map[string]string
 }
 
 // Workload is the created Deployment and Service, and with more than one
@@ -137,17 +142,29 @@ func NewWorkload(ctx *pulumi.Context, name string, w WorkloadArgs, opts ...pulum
 		}},
 		Volumes: volumes,
 	}
-	if w.Init != nil {
-		pod.InitContainers = corev1.ContainerArray{corev1.ContainerArgs{
-			Name:            pulumi.String(w.Init.Name),
+	var inits corev1.ContainerArray
+	for _, step := range w.Init {
+		var stepMounts corev1.VolumeMountArray
+		for _, volume := range slices.Sorted(maps.Keys(w.WritableDirs)) {
+			path := w.WritableDirs[volume]
+			if p, ok := step.Mounts[volume]; ok {
+				path = p
+			}
+			stepMounts = append(stepMounts, corev1.VolumeMountArgs{Name: pulumi.String(volume), MountPath: pulumi.String(path)})
+		}
+		inits = append(inits, corev1.ContainerArgs{
+			Name:            pulumi.String(step.Name),
 			Image:           pulumi.String(w.Image.String()),
-			Command:         pulumi.ToStringArray(w.Init.Command),
-			Args:            pulumi.ToStringArray(w.Init.Args),
-			Env:             w.Init.Env,
+			Command:         pulumi.ToStringArray(step.Command),
+			Args:            pulumi.ToStringArray(step.Args),
+			Env:             step.Env,
 			Resources:       w.Resources.Args(),
 			SecurityContext: Restricted(),
-			VolumeMounts:    mounts,
-		}}
+			VolumeMounts:    stepMounts,
+		})
+	}
+	if len(inits) > 0 {
+		pod.InitContainers = inits
 	}
 	if w.ServiceAccount != "" {
 		pod.ServiceAccountName = pulumi.String(w.ServiceAccount)

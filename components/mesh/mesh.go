@@ -75,8 +75,12 @@ type Egress struct {
 // DefaultArgs returns the architecture document's mesh (sections 2.1, 3.2).
 func DefaultArgs() Args {
 	return Args{
-		Enabled:         true,
-		InstallWithHelm: false,
+		Enabled: true,
+		// istiod must serve its injection webhook before any pod of an
+		// injected namespace is created (pods created earlier never get a
+		// sidecar), so Pulumi installs it and waits for it; Argo CD
+		// installing it would race the workloads.
+		InstallWithHelm: true,
 		// Istio 1.29 (2026); the seed's 1.20 is long out of support.
 		Chart:            kube.Chart{Repository: "https://istio-release.storage.googleapis.com/charts", Name: "istiod", Version: "1.29.2"},
 		MeshID:           "bac-mesh",

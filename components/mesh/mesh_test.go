@@ -54,7 +54,9 @@ func TestIstioInstallAndStrictMTLS(t *testing.T) {
 }
 
 func TestGitOpsOwnedIstiodKeepsBase(t *testing.T) {
-	m := deploy(t, mesh.DefaultArgs()) // GitOps owns istiod by default
+	args := mesh.DefaultArgs()
+	args.InstallWithHelm = false // GitOps owns istiod (outside production only)
+	m := deploy(t, args)
 	releases := m.ByType("kubernetes:helm.sh/v3:Release")
 	if len(releases) != 1 || releases[0].Input("chart") != "base" {
 		t.Fatalf("releases = %v, want only istio-base when GitOps owns istiod", releases)

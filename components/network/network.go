@@ -23,6 +23,9 @@ type Network struct {
 	PublicSubnetIDs pulumi.StringArrayOutput
 	// FlowLogGroupName is the CloudWatch log group receiving VPC flow logs.
 	FlowLogGroupName pulumi.StringOutput
+	// NATPublicIPs are the NAT gateways' addresses: what every connection
+	// from the private subnets to a public address comes from.
+	NATPublicIPs pulumi.StringArrayOutput
 }
 
 // NewNetwork builds the VPC described by args. The AWS provider for the region
@@ -77,6 +80,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	privateCIDRs, publicCIDRs := SubnetCIDRs(vpcBlock, len(args.AvailabilityZones))
 	var privateIDs, publicIDs pulumi.StringArray
 	var natIDs []pulumi.IDOutput
+	var natIPs pulumi.StringArray
 	for i, zone := range args.AvailabilityZones {
 		pubName := fmt.Sprintf("%s-public-%s", name, zone)
 		pub, err := ec2.NewSubnet(ctx, pubName, &ec2.SubnetArgs{
@@ -117,6 +121,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 				return nil, fmt.Errorf("nat gateway %s: %w", zone, err)
 			}
 			natIDs = append(natIDs, nat.ID())
+			natIPs = append(natIPs, eip.PublicIp)
 		}
 
 		privName := fmt.Sprintf("%s-private-%s", name, zone)
@@ -159,11 +164,13 @@ func NewNetwork(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	n.PrivateSubnetIDs = privateIDs.ToStringArrayOutput()
 	n.PublicSubnetIDs = publicIDs.ToStringArrayOutput()
 	n.FlowLogGroupName = flowLogs.Name
+	n.NATPublicIPs = natIPs.ToStringArrayOutput()
 	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
 		"vpcId":            n.VpcID,
 		"privateSubnetIds": n.PrivateSubnetIDs,
 		"publicSubnetIds":  n.PublicSubnetIDs,
 		"flowLogGroupName": n.FlowLogGroupName,
+		"natPublicIps":     n.NATPublicIPs,
 	}); err != nil {
 		return nil, err
 	}

@@ -37,6 +37,16 @@ type Args struct {
 // the compliance gate accepts privileged pods only with a reason here.
 const PrivilegedExceptionAnnotation = "compliance.bac-platform.io/privileged-exception"
 
+// Exceptions are the workloads that need the privileged exception, by
+// namespace and service account: only the Wazuh agent. The admission
+// policies honour the exception annotation for these alone.
+func (a Args) Exceptions() []kube.ServiceAccountRef {
+	if !a.Enabled {
+		return nil
+	}
+	return []kube.ServiceAccountRef{{Namespace: a.Namespace, Name: AgentName}}
+}
+
 // DefaultArgs returns the architecture document's workloads with pinned
 // images (the seed used latest).
 func DefaultArgs() Args {
@@ -202,13 +212,21 @@ func scan(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOptio
 		Spec: batchv1.CronJobSpecArgs{
 			Schedule:          pulumi.String(a.Schedule),
 			ConcurrencyPolicy: pulumi.String("Forbid"),
+			// A scan with findings exits 1 (ScanArgs): that is its report,
+			// not an error to retry. One attempt a day (no restart, no
+			// backoff retry), so the day's result is one failed Job, which
+			// the monitoring stack's failed-Job alert reports, and its pod's
+			// log (the summary of findings) is kept with the last week's
+			// failed Jobs instead of being replaced by reruns.
+			SuccessfulJobsHistoryLimit: pulumi.Int(3),
+			FailedJobsHistoryLimit:     pulumi.Int(7),
 			JobTemplate: batchv1.JobTemplateSpecArgs{Spec: batchv1.JobSpecArgs{
-				BackoffLimit: pulumi.Int(1),
+				BackoffLimit: pulumi.Int(0),
 				Template: corev1.PodTemplateSpecArgs{
 					Metadata: metav1.ObjectMetaArgs{Labels: pulumi.StringMap{"app": pulumi.String(ScanName)}},
 					Spec: corev1.PodSpecArgs{
 						ServiceAccountName: pulumi.String(ScanAccount),
-						RestartPolicy:      pulumi.String("OnFailure"),
+						RestartPolicy:      pulumi.String("Never"),
 						SecurityContext: corev1.PodSecurityContextArgs{RunAsNonRoot: pulumi.Bool(true), RunAsUser: pulumi.Int(10001),
 							FsGroup: pulumi.Int(10001), SeccompProfile: corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")}},
 						Containers: corev1.ContainerArray{trivy},
@@ -235,6 +253,15 @@ func agent(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 	hostPath := func(n, path string) corev1.VolumeArgs {
 		return corev1.VolumeArgs{Name: pulumi.String(n), HostPath: corev1.HostPathVolumeSourceArgs{Path: pulumi.String(path)}}
 	}
+	// Its own service account: the admission exception names it (with the
+	// namespace), so no other pod of the namespace can claim the exception.
+	sa, err := corev1.NewServiceAccount(ctx, name+"-"+AgentName, &corev1.ServiceAccountArgs{
+		Metadata:                     kube.Metadata(AgentName, a.Namespace, map[string]string{"app": AgentName}),
+		AutomountServiceAccountToken: pulumi.Bool(false),
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("wazuh service account: %w", err)
+	}
 	meta := kube.Metadata(AgentName, a.Namespace, map[string]string{"app": AgentName})
 	meta.Annotations = pulumi.StringMap{PrivilegedExceptionAnnotation: pulumi.String(
 		"host intrusion detection: the Wazuh agent reads host files, processes and network (FIM, rootcheck, syscollector)")}
@@ -245,7 +272,9 @@ func agent(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 			Template: corev1.PodTemplateSpecArgs{
 				Metadata: metav1.ObjectMetaArgs{Labels: labels, Annotations: meta.Annotations},
 				Spec: corev1.PodSpecArgs{
-					HostNetwork: pulumi.Bool(true),
+					ServiceAccountName:           pulumi.String(AgentName),
+					AutomountServiceAccountToken: pulumi.Bool(false),
+					HostNetwork:                  pulumi.Bool(true),
 					// With the host's network the pod would use the node's
 					// resolver and never find in-cluster names.
 					DnsPolicy: pulumi.String("ClusterFirstWithHostNet"),
@@ -273,7 +302,7 @@ func agent(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 				},
 			},
 		},
-	}, opts...); err != nil {
+	}, append(opts, pulumi.DependsOn([]pulumi.Resource{sa}))...); err != nil {
 		return fmt.Errorf("wazuh daemonset: %w", err)
 	}
 	return nil

@@ -28,7 +28,9 @@ func TestTrivyScanRunsWithoutAShell(t *testing.T) {
 	pod := "spec.jobTemplate.spec.template.spec."
 	for path, want := range map[string]any{
 		"metadata.namespace": "security", "spec.schedule": "0 2 * * *",
-		pod + "serviceAccountName": "trivy-scanner", pod + "restartPolicy": "OnFailure",
+		pod + "serviceAccountName": "trivy-scanner",
+		// Findings exit 1: one attempt a day, kept a week, never rerun.
+		pod + "restartPolicy": "Never", "spec.jobTemplate.spec.backoffLimit": 0.0, "spec.failedJobsHistoryLimit": 7.0,
 		pod + "containers[0].image": "aquasec/trivy:0.67.2",
 		// The image's entrypoint runs: no command, so no shell.
 		pod + "containers[0].command": nil,

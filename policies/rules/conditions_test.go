@@ -30,6 +30,13 @@ const (
 		`"destinations":[{"server":"https://kubernetes.default.svc","name":"in-cluster","namespace":"crm"}],"clusterResourceWhitelist":[{"group":"","kind":"Namespace"}]}}`
 	kongAdmin = `{"chart":"kong","values":{"admin":{"enabled":true,"type":"ClusterIP","ingress":{"enabled":false}},"manager":{"enabled":false}}}`
 	withTags  = `{"tags":{"Environment":"production","Cluster":"c","ManagedBy":"pulumi"}}`
+	ingress   = "kubernetes:networking.k8s.io/v1:Ingress"
+	// Keycloak's public route and its admin route with the allow list.
+	keycloakIngress = `{"metadata":{"name":"keycloak","namespace":"auth","annotations":{"konghq.com/plugins":"rate-limit"}},"spec":{"rules":[{"host":"auth.x.io","http":{"paths":[` +
+		`{"path":"/realms/","pathType":"Prefix","backend":{"service":{"name":"keycloak","port":{"number":8080}}}},` +
+		`{"path":"/resources/","pathType":"Prefix","backend":{"service":{"name":"keycloak","port":{"number":8080}}}}]}}]}}`
+	keycloakAdmin = `{"metadata":{"name":"keycloak-admin","namespace":"auth","annotations":{"konghq.com/plugins":"rate-limit,admin-allow"}},"spec":{"rules":[{"host":"auth.x.io","http":{"paths":[` +
+		`{"path":"/admin/","pathType":"Prefix","backend":{"service":{"name":"keycloak","port":{"number":8080}}}}]}}]}}`
 )
 
 // iamPolicy is an IAM policy document as a JSON string value.
@@ -186,6 +193,8 @@ func conditions() []condition {
 		{"exposure-internal-apis", "Kong admin type default", helmRelease, kongAdmin, `"type":"ClusterIP",`, ``, "Kong's admin API is a NodePort Service"},
 		{"exposure-internal-apis", "Kong admin Ingress", helmRelease, kongAdmin, `"ingress":{"enabled":false}`, `"ingress":{"enabled":true}`, "Kong's admin API has an Ingress"},
 		{"exposure-internal-apis", "Kong Manager off", helmRelease, kongAdmin, `"manager":{"enabled":false}`, `"manager":{"enabled":true}`, "Kong's manager API is a NodePort Service"},
+		{"exposure-internal-apis", "Keycloak path beyond the public ones", ingress, keycloakIngress, `"/realms/"`, `"/"`, `routes "/" of Keycloak to everyone`},
+		{"exposure-internal-apis", "Keycloak admin path without the allow list", ingress, keycloakAdmin, `,admin-allow`, ``, `routes "/admin/" of Keycloak to everyone`},
 		{"exposure-internal-apis", "Argo CD server", helmRelease, `{"chart":"argo-cd","values":{"server":{"service":{"type":"ClusterIP"}}}}`, `ClusterIP`, `NodePort`, "Argo CD's server is a NodePort Service"},
 
 		{"privilege-restricted-context", "drop ALL", deployment, restrictedPod, `{"drop":["ALL"],"add":[]}`, `{"drop":["NET_RAW"],"add":[]}`, "container app does not drop ALL capabilities"},

@@ -143,6 +143,8 @@ func exposure(r Resource) (bool, []string) {
 			}
 		}
 		return true, problems
+	case r.Type == "kubernetes:networking.k8s.io/v1:Ingress":
+		return true, identityRoutes(r)
 	case strings.HasPrefix(r.Type, "kubernetes:helm.sh/") && str(r.Props, "chart") == "argo-cd":
 		if t := str(r.Props, "values.server.service.type"); open(t) {
 			return true, []string{fmt.Sprintf("Argo CD's server is a %s Service: its UI is routed through Kong", t)}
@@ -150,6 +152,35 @@ func exposure(r Resource) (bool, []string) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// identityRoutes reports the paths of an Ingress that reach Keycloak
+// beyond what clients need, without the admin allow list.
+func identityRoutes(r Resource) []string {
+	plugins := strings.Split(str(Lookup(r.Props, "metadata.annotations"), "konghq.com/plugins"), ",")
+	if slices.Contains(plugins, AdminAllowPlugin) {
+		return nil
+	}
+	var problems []string
+	rulesList, _ := Lookup(r.Props, "spec.rules").([]any)
+	for _, rule := range rulesList {
+		paths, _ := Lookup(rule, "http.paths").([]any)
+		for _, p := range paths {
+			if str(p, "backend.service.name") != IdentityService {
+				continue
+			}
+			path := str(p, "path")
+			public := false
+			for _, allowed := range IdentityPublicPaths {
+				public = public || strings.HasPrefix(path, allowed) || path == strings.TrimSuffix(allowed, "/")
+			}
+			if !public {
+				problems = append(problems, fmt.Sprintf("Ingress %s routes %q of Keycloak to everyone: only %s are public; the admin console and API (/admin/) need the %s plugin",
+					workloadName(r), path, strings.Join(IdentityPublicPaths, ", "), AdminAllowPlugin))
+			}
+		}
+	}
+	return problems
 }
 
 // restrictedContext checks a security context for the restricted baseline:

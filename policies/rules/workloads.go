@@ -17,6 +17,19 @@ var podSpecPaths = map[string]string{
 // may run privileged or in host namespaces.
 const PrivilegedExceptionAnnotation = "compliance.bac-platform.io/privileged-exception"
 
+// Keycloak's routes, as the gate judges them: only IdentityPublicPaths are
+// public (Keycloak 26.4 reverse-proxy guide, "Exposed path
+// recommendations"); any other path of IdentityService, the admin console
+// and admin REST API above all, is routed only with AdminAllowPlugin, the
+// gateway's allow list of administrators' networks and deploying runners.
+const (
+	IdentityService  = "keycloak"
+	AdminAllowPlugin = "admin-allow"
+)
+
+// IdentityPublicPaths are the Keycloak paths every client needs.
+var IdentityPublicPaths = []string{"/realms/", "/resources/", "/.well-known/"}
+
 // podSpec returns a workload's pod spec, or nil for other resources.
 func podSpec(r Resource) map[string]any {
 	path, ok := podSpecPaths[r.Type]

@@ -3,6 +3,7 @@ package mockengine
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -43,6 +44,10 @@ func Invoke(token string, args resource.PropertyMap) (resource.PropertyMap, erro
 	switch token {
 	case "keycloak:index/getRealmKeys:getRealmKeys":
 		return getRealmKeys(args)
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return callerIdentity(), nil
+	case "aws:iam/getSessionContext:getSessionContext":
+		return sessionContext(inputString(args, "arn"))
 	}
 	return nil, fmt.Errorf("mock engine: no answer for invoke %s; add one to mockengine.Invoke", token)
 }
@@ -87,6 +92,48 @@ func getRealmKeys(args resource.PropertyMap) (resource.PropertyMap, error) {
 			vs = append(vs, str(s))
 		}
 		out[resource.PropertyKey(key)] = resource.NewArrayProperty(vs)
+	}
+	return out, nil
+}
+
+// Caller is the principal the simulated AWS credentials belong to: a
+// platform engineer's assumed role, which no stack names, so the creator
+// contract (components/cluster/creator.go) holds for every stack file.
+const (
+	CallerAccount = "123456789012"
+	CallerRole    = "bac-platform-engineer"
+)
+
+// callerIdentity answers sts:GetCallerIdentity for an assumed role, as STS
+// does: the ARN is the session's (arn:aws:sts::<account>:assumed-role/...).
+func callerIdentity() resource.PropertyMap {
+	return resource.PropertyMap{
+		"id": str(CallerAccount), "accountId": str(CallerAccount),
+		"arn":    str("arn:aws:sts::" + CallerAccount + ":assumed-role/" + CallerRole + "/session"),
+		"userId": str("AROAEXAMPLEID:session"),
+	}
+}
+
+// sessionContext answers aws.iam.getSessionContext as the aws provider
+// documents it: an assumed-role session ARN gives the role's IAM ARN as
+// issuerArn (the real provider also looks up the role's path, which a
+// simulated account does not have: roles here have none), any other ARN
+// is returned as issuerArn unchanged with the other fields empty.
+func sessionContext(arn string) (resource.PropertyMap, error) {
+	if arn == "" {
+		return nil, fmt.Errorf("getSessionContext: arn is required")
+	}
+	out := resource.PropertyMap{"id": str(arn), "arn": str(arn), "issuerArn": str(arn),
+		"issuerId": str(""), "issuerName": str(""), "sessionName": str("")}
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) == 6 && parts[2] == "sts" && strings.HasPrefix(parts[5], "assumed-role/") {
+		role, session, ok := strings.Cut(strings.TrimPrefix(parts[5], "assumed-role/"), "/")
+		if !ok {
+			return nil, fmt.Errorf("getSessionContext: %q is not an assumed-role session ARN", arn)
+		}
+		out["issuerArn"] = str("arn:" + parts[1] + ":iam::" + parts[4] + ":role/" + role)
+		out["issuerName"] = str(role)
+		out["sessionName"] = str(session)
 	}
 	return out, nil
 }

@@ -20,9 +20,9 @@ func TestUnknownInvokesFail(t *testing.T) {
 		var out struct {
 			AccountID string `pulumi:"accountId"`
 		}
-		return ctx.Invoke("aws:index/getCallerIdentity:getCallerIdentity", map[string]any{"id": "x"}, &out)
+		return ctx.Invoke("aws:index/getAvailabilityZones:getAvailabilityZones", map[string]any{"id": "x"}, &out)
 	})
-	if err == nil || !strings.Contains(err.Error(), "no answer for invoke aws:index/getCallerIdentity:getCallerIdentity") {
+	if err == nil || !strings.Contains(err.Error(), "no answer for invoke aws:index/getAvailabilityZones:getAvailabilityZones") {
 		t.Fatalf("err = %v, want the unknown invoke refused", err)
 	}
 }
@@ -93,5 +93,29 @@ func TestDuplicateURNsAreRefused(t *testing.T) {
 	want := "Duplicate resource URN 'urn:pulumi:test::bac::test:index:Thing::dup'; try giving it a unique name"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want %q", err, want)
+	}
+}
+
+// TestSessionContextLikeTheAWSProvider: getSessionContext gives an assumed
+// role's IAM ARN for its session ARN and returns any other ARN unchanged
+// (the aws provider's documented behaviour), so the creator check sees the
+// role EKS names in its access entries.
+func TestSessionContextLikeTheAWSProvider(t *testing.T) {
+	for _, tc := range []struct{ arn, want string }{
+		{"arn:aws:sts::123456789012:assumed-role/bac-deploy/gha-run-17", "arn:aws:iam::123456789012:role/bac-deploy"},
+		{"arn:aws-us-gov:sts::123456789012:assumed-role/ops/alice", "arn:aws-us-gov:iam::123456789012:role/ops"},
+		{"arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/alice"},
+		{"arn:aws:iam::123456789012:role/bac-deploy", "arn:aws:iam::123456789012:role/bac-deploy"},
+	} {
+		out, err := mockengine.Invoke("aws:iam/getSessionContext:getSessionContext", resource.PropertyMap{"arn": resource.NewProperty(tc.arn)})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.arn, err)
+		}
+		if got := out["issuerArn"].StringValue(); got != tc.want {
+			t.Errorf("issuerArn of %s = %s, want %s", tc.arn, got, tc.want)
+		}
+	}
+	if _, err := mockengine.Invoke("aws:iam/getSessionContext:getSessionContext", resource.PropertyMap{"arn": resource.NewProperty("arn:aws:sts::1:assumed-role/nosession")}); err == nil {
+		t.Error("a malformed session ARN must be refused")
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,6 +59,10 @@ type Cluster struct {
 	env     *envtest.Environment
 	binDir  string
 	workDir string
+	// exited is the first early exit of a process run started (its name,
+	// status and log tail); the cluster's waits stop on it.
+	exitMu sync.Mutex
+	exited error
 }
 
 // Option changes how Start configures the control plane.
@@ -294,8 +299,27 @@ func (c *Cluster) run(t testing.TB, name string, args ...string) {
 		t.Fatalf("starting %s: %v", name, err)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	stopping := make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		select {
+		case <-stopping:
+		default:
+			// Nothing of the test stopped it: the cluster is broken, and
+			// every wait on it would only time out. Say why now.
+			out, _ := os.ReadFile(logPath)
+			early := fmt.Errorf("%s exited early (%v); its log:\n%s", name, err, tail(out, 4000))
+			t.Errorf("%v", early)
+			c.exitMu.Lock()
+			if c.exited == nil {
+				c.exited = early
+			}
+			c.exitMu.Unlock()
+		}
+		exited <- err
+	}()
 	t.Cleanup(func() {
+		close(stopping)
 		_ = cmd.Process.Kill()
 		<-exited
 		logFile.Close()
@@ -305,6 +329,15 @@ func (c *Cluster) run(t testing.TB, name string, args ...string) {
 			}
 		}
 	})
+}
+
+// Alive returns the early exit of a control-plane process, if one
+// happened; the cluster's waits poll it, so a dead scheduler, controller
+// manager or KWOK ends them at once with its log instead of a timeout.
+func (c *Cluster) Alive() error {
+	c.exitMu.Lock()
+	defer c.exitMu.Unlock()
+	return c.exited
 }
 
 // tail returns at most the last n bytes of b.

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 )
 
 // GPUResource is the extended resource the NVIDIA device plugin advertises.
@@ -152,12 +153,30 @@ func (c *Cluster) AddNodes(ctx context.Context, nodes []*corev1.Node) error {
 		if err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
-		created.Spec.Taints = slices.DeleteFunc(created.Spec.Taints, func(t corev1.Taint) bool { return t.Key == notReadyTaint })
-		if created, err = api.Update(ctx, created, metav1.UpdateOptions{}); err != nil {
+		// KWOK (and the node lifecycle controller) update the node too:
+		// each write starts from the node as it is now and is retried
+		// when another writer got there first ("the object has been
+		// modified").
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			current, err := api.Get(ctx, created.Name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			current.Spec.Taints = slices.DeleteFunc(current.Spec.Taints, func(t corev1.Taint) bool { return t.Key == notReadyTaint })
+			_, err = api.Update(ctx, current, metav1.UpdateOptions{})
+			return err
+		}); err != nil {
 			return fmt.Errorf("node %s: lifting %s: %w", n.Name, notReadyTaint, err)
 		}
-		created.Status = n.Status
-		if _, err := api.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			current, err := api.Get(ctx, created.Name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			current.Status = n.Status
+			_, err = api.UpdateStatus(ctx, current, metav1.UpdateOptions{})
+			return err
+		}); err != nil {
 			return fmt.Errorf("node %s status: %w", n.Name, err)
 		}
 	}

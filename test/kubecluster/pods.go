@@ -113,6 +113,9 @@ func (c *Cluster) Schedule(ctx context.Context, pods []*corev1.Pod, timeout time
 	}
 	placements := make([]Placement, len(pods))
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		if err := c.Alive(); err != nil {
+			return false, err
+		}
 		list, err := c.Clientset.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, err

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bac-platform/infra/components/security"
 	"github.com/bac-platform/infra/policies/rules"
 	"github.com/bac-platform/infra/test/kubecluster"
 	corev1 "k8s.io/api/core/v1"
@@ -77,6 +78,20 @@ func TestAdmissionPoliciesJudgePods(t *testing.T) {
 			break
 		}
 	}
+	// The one identity that may claim the privileged exception: the Wazuh
+	// agent's service account in its namespace.
+	agentNS := ""
+	for _, o := range prod.objects {
+		if o.GetKind() == "DaemonSet" && o.GetName() == security.AgentName {
+			agentNS = o.GetNamespace()
+		}
+	}
+	if agentNS != "" {
+		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: security.AgentName, Namespace: agentNS}}
+		if _, err := c.Clientset.CoreV1().ServiceAccounts(agentNS).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("the agent's service account: %v", err)
+		}
+	}
 	cases := []struct {
 		name   string
 		ns     string
@@ -114,10 +129,22 @@ func TestAdmissionPoliciesJudgePods(t *testing.T) {
 		{"no limits in a platform namespace (business services only)", platformNS, func(p *corev1.Pod) {
 			p.Spec.Containers[0].Resources.Limits = nil
 		}, ""},
-		{"privileged with the documented exception and its reason", ns, func(p *corev1.Pod) {
+		{"privileged with the exception, as the Wazuh agent's identity", agentNS, func(p *corev1.Pod) {
 			makePrivileged(&p.Spec.Containers[0])
+			p.Spec.HostNetwork = true
+			p.Spec.ServiceAccountName = security.AgentName
 			p.Annotations = map[string]string{rules.PrivilegedExceptionAnnotation: "host intrusion detection reads the host"}
 		}, ""},
+		// The exception belongs to an identity, not to whoever writes the
+		// annotation: anywhere else the annotated pod is judged like any.
+		{"privileged with the exception's annotation in a business namespace", ns, func(p *corev1.Pod) {
+			makePrivileged(&p.Spec.Containers[0])
+			p.Annotations = map[string]string{rules.PrivilegedExceptionAnnotation: "host intrusion detection reads the host"}
+		}, "privilege-no-root-or-privileged"},
+		{"host network with the exception's annotation as another account of the agent's namespace", agentNS, func(p *corev1.Pod) {
+			p.Spec.HostNetwork = true
+			p.Annotations = map[string]string{rules.PrivilegedExceptionAnnotation: "host intrusion detection reads the host"}
+		}, "privilege-no-host-namespaces"},
 		{"privileged with an empty exception", ns, func(p *corev1.Pod) {
 			makePrivileged(&p.Spec.Containers[0])
 			p.Annotations = map[string]string{rules.PrivilegedExceptionAnnotation: " "}

@@ -30,6 +30,9 @@ type Unavailable struct {
 func (c *Cluster) WaitAvailable(ctx context.Context, timeout time.Duration) ([]Unavailable, error) {
 	var pending []Unavailable
 	err := wait.PollUntilContextTimeout(ctx, 2*time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		if err := c.Alive(); err != nil {
+			return false, err
+		}
 		var err error
 		pending, err = c.unavailable(ctx)
 		return err == nil && len(pending) == 0, err

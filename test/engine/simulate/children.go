@@ -138,22 +138,30 @@ func serviceRole(ctx *pulumi.Context, name string, tags pulumi.Input, parent pul
 // nodeGroupChild registers the aws:eks/nodeGroup:NodeGroup a
 // ManagedNodeGroup component creates, with the inputs it passes through.
 // Given a name prefix, the real provider passes it on as
-// nodeGroupNamePrefix and AWS completes the name.
-func nodeGroupChild(ctx *pulumi.Context, name string, in pulumi.Map, parent pulumi.Resource) error {
+// nodeGroupNamePrefix and AWS completes the name. With
+// ignoreScalingChanges the real component creates the group with
+// ignoreChanges ["scalingConfig.desiredSize"] (nodejs/eks/nodes/
+// nodegroup.ts, createManagedNodeGroupInternal, at v3.9.1), so a desired
+// size change shows no diff.
+func nodeGroupChild(ctx *pulumi.Context, name string, in pulumi.Map, ignoreScaling bool, parent pulumi.Resource) error {
 	props := pulumi.Map{}
 	for _, k := range []string{"clusterName", "nodeGroupName", "nodeGroupNamePrefix", "nodeRoleArn", "instanceTypes", "scalingConfig",
-		"subnetIds", "labels", "taints", "amiType", "launchTemplate", "tags"} {
+		"subnetIds", "labels", "taints", "amiType", "launchTemplate", "tags", "version"} {
 		if v := in[k]; v != nil {
 			props[k] = v
 		}
 	}
-	_, err := register(ctx, parent, "aws:eks/nodeGroup:NodeGroup", name, props)
+	var opts []pulumi.ResourceOption
+	if ignoreScaling {
+		opts = append(opts, pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
+	}
+	_, err := register(ctx, parent, "aws:eks/nodeGroup:NodeGroup", name, props, opts...)
 	return err
 }
 
 // register registers a custom child of the component under construction;
 // it inherits the component's providers.
-func register(ctx *pulumi.Context, parent pulumi.Resource, typ, name string, props pulumi.Map) (*eksChild, error) {
+func register(ctx *pulumi.Context, parent pulumi.Resource, typ, name string, props pulumi.Map, opts ...pulumi.ResourceOption) (*eksChild, error) {
 	var c eksChild
 	inputs := pulumi.Map{}
 	for k, v := range props {
@@ -161,7 +169,7 @@ func register(ctx *pulumi.Context, parent pulumi.Resource, typ, name string, pro
 			inputs[k] = v
 		}
 	}
-	if err := ctx.RegisterResource(typ, name, inputs, &c, pulumi.Parent(parent)); err != nil {
+	if err := ctx.RegisterResource(typ, name, inputs, &c, append([]pulumi.ResourceOption{pulumi.Parent(parent)}, opts...)...); err != nil {
 		return nil, err
 	}
 	return &c, nil

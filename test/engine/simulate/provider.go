@@ -435,7 +435,8 @@ func (p *Provider) Construct(ctx context.Context, req *pulumirpc.ConstructReques
 				state[string(k)] = out
 			}
 		case "eks:index:ManagedNodeGroup":
-			if err := nodeGroupChild(pctx, name, in, comp); err != nil {
+			ignoreScaling, _ := goValue(inputs["ignoreScalingChanges"]).(bool)
+			if err := nodeGroupChild(pctx, name, in, ignoreScaling, comp); err != nil {
 				return nil, fmt.Errorf("construct %s %s: %w", typ, name, err)
 			}
 		default:
