@@ -42,12 +42,12 @@ func TestPlatformLayerOnEveryStack(t *testing.T) {
 			}
 			for typ, want := range map[string]int{
 				"kubernetes:core/v1:Namespace":                             15 + addonNamespaces, // 6 platform, 5 services, 4 peers the policies name
-				"kubernetes:helm.sh/v3:Release":                            3 + addonReleases,    // kong, istio-base, argocd (which installs istiod)
-				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 5,                    // oidc only with an image that bundles it
+				"kubernetes:helm.sh/v3:Release":                            4 + addonReleases,    // kong, istio-base, istiod, argocd
+				"kubernetes:configuration.konghq.com/v1:KongClusterPlugin": 6,                    // oidc only with an image that bundles it; Keycloak's admin allow list
 				"kubernetes:configuration.konghq.com/v1:KongIngress":       0,                    // deprecated in KIC 3
 				"kubernetes:networking.istio.io/v1:DestinationRule":        1,                    // the CRM's tenant affinity, in the mesh
 				"kubernetes:configuration.konghq.com/v1:KongConsumer":      1,                    // the realm, trusted by the jwt plugin
-				"kubernetes:networking.k8s.io/v1:Ingress":                  4,                    // the three routes and auth.<domain>
+				"kubernetes:networking.k8s.io/v1:Ingress":                  5,                    // the three routes, auth.<domain>'s public paths and its admin path
 				"kubernetes:security.istio.io/v1:PeerAuthentication":       1,
 				"kubernetes:security.istio.io/v1:AuthorizationPolicy":      5,
 				"kubernetes:networking.k8s.io/v1:NetworkPolicy":            10,
@@ -175,7 +175,7 @@ func TestPlatformLayerIIOnProduction(t *testing.T) {
 				"vault:index/mount:Mount":                                        2,
 				"vault:database/secretBackendConnection:SecretBackendConnection": 1,
 				"vault:database/secretBackendRole:SecretBackendRole":             3,
-				"kubernetes:argoproj.io/v1alpha1:Application":                    7, // Pulumi owns them: no root-app
+				"kubernetes:argoproj.io/v1alpha1:Application":                    6, // Pulumi owns them: no root-app; istiod is Pulumi's
 				"kubernetes:batch/v1:CronJob":                                    1,
 				"kubernetes:rbac.authorization.k8s.io/v1:ClusterRole":            1,
 				"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding":     1,

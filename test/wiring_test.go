@@ -231,7 +231,7 @@ func TestKeycloaksAdminAPIIsNotPublic(t *testing.T) {
 	sources, _ := allow.Input("config.allow").([]any)
 	nats := 0
 	for _, eip := range m.ByType("aws:ec2/eip:Eip") {
-		if slices.Contains(sources, eip.Outputs["publicIp"].StringValue()+"/32") {
+		if slices.Contains(sources, any(eip.Outputs["publicIp"].StringValue()+"/32")) {
 			nats++
 		}
 	}
