@@ -326,9 +326,9 @@ func TestGateRejectsBadResourceVariants(t *testing.T) {
 			mutate("kubernetes:helm.sh/v3:Release", "addons-nvidia-device-plugin", func(r *rules.Resource) {
 				delete(r.Get("values").(map[string]any), "podSecurityContext")
 			})},
-		{"privileged Istio sidecars through Argo CD", "privilege-restricted-context",
-			mutate("kubernetes:argoproj.io/v1alpha1:Application", "gitops-istio-system", func(r *rules.Resource) {
-				set(r.Props, "spec.source.helm.valuesObject", map[string]any{"global": map[string]any{"proxy": map[string]any{"privileged": true}}})
+		{"privileged Istio sidecars through istiod's values", "privilege-restricted-context",
+			mutate("kubernetes:helm.sh/v3:Release", "mesh-istiod", func(r *rules.Resource) {
+				set(r.Props, "values.global.proxy", map[string]any{"privileged": true})
 			})},
 	}
 	for _, tt := range tests {
