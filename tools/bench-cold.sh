@@ -38,15 +38,16 @@ echo "bench-cold: GOCACHE=$GOCACHE GOMODCACHE=$GOMODCACHE"
 step() {
 	local name=$1
 	shift
-	local out=$work/$name.log
+	local file=${name//\//-}
+	local out=$work/$file.log
 	printf '%-34s ' "$name"
-	if ! /usr/bin/time -o "$work/$name.time" -f '%e %M' make "$@" >"$out" 2>&1; then
+	if ! /usr/bin/time -o "$work/$file.time" -f '%e %M' make "$@" >"$out" 2>&1; then
 		echo "FAILED (log: $out)"
 		tail -30 "$out"
 		BENCH_KEEP=1
 		exit 1
 	fi
-	read -r secs kib <"$work/$name.time"
+	read -r secs kib <"$work/$file.time"
 	printf '%7.1f s  %6d MiB\n' "$secs" $((kib / 1024))
 	printf '%s\t%s\t%s\n' "$name" "$secs" "$kib" >>"$log"
 }
