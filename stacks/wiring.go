@@ -71,6 +71,11 @@ func (c Config) wire() wiredConfig {
 	if c.Gateway.Enabled {
 		a.Identity.IngressClass = gateway.IngressClass
 		a.Identity.RoutePlugins = []string{gateway.PluginRateLimitGlobal}
+		if len(a.Identity.AdminCIDRs) == 0 {
+			// The administrators' networks: those that may reach the
+			// cluster's API may reach Keycloak's admin API.
+			a.Identity.AdminCIDRs = slices.Clone(c.Cluster.PublicAccessCIDRs)
+		}
 	}
 	if c.Identity.Enabled {
 		oidc := &a.Gateway.OIDC

@@ -239,3 +239,14 @@ func TestKeycloaksAdminAPIIsNotPublic(t *testing.T) {
 		t.Errorf("allow list %v: want the admin CIDRs and the 3 NAT gateways' addresses", sources)
 	}
 }
+
+// TestTheOfficeReachesKeycloaksAdminByDefault: without adminCidrs, the
+// admin path admits the networks that may reach the cluster's API.
+func TestTheOfficeReachesKeycloaksAdminByDefault(t *testing.T) {
+	m := planWith(t, nil)
+	allow := find(t, m, "kubernetes:configuration.konghq.com/v1:KongClusterPlugin", "identity-admin-allow")
+	sources, _ := allow.Input("config.allow").([]any)
+	if !slices.Contains(sources, any("198.51.100.10/32")) {
+		t.Errorf("allow list %v lacks the stack's publicAccessCidrs (the office)", sources)
+	}
+}
