@@ -294,6 +294,9 @@ type RequestTransformer struct {
 // StockImage is Kong's open-source image, which bundles no OIDC plugin.
 const StockImage = "kong"
 
+// ReleaseName is the Helm release of Kong and its ingress controller.
+const ReleaseName = "kong"
+
 // OIDC is the oidc plugin against the identity provider's realm. Issuer,
 // Realm and ClientID are set by the stack from the identity component when
 // the stack deploys it; a stack with an external identity provider sets them.

@@ -71,7 +71,7 @@ func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		}
 		beforeKong = append(beforeKong, db)
 	}
-	release, err := kube.HelmRelease(ctx, name+"-kong", "kong", args.Namespace, args.Chart, helmValues(args), parent, pulumi.DependsOn(beforeKong))
+	release, err := kube.HelmRelease(ctx, name+"-kong", ReleaseName, args.Namespace, args.Chart, helmValues(args), parent, pulumi.DependsOn(beforeKong))
 	if err != nil {
 		return nil, fmt.Errorf("kong release: %w", err)
 	}

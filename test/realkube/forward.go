@@ -22,12 +22,14 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // ProviderPath is where `make tools` builds the real provider, relative to
@@ -53,6 +55,36 @@ type Forwarder struct {
 
 	mu  sync.Mutex
 	cur *RealProvider
+	// releases are the simulated Helm releases' last created or updated
+	// inputs, by release name (the chart's values among them), for the
+	// controllers that stand in for the charts' workloads.
+	releases map[string]resource.PropertyMap
+}
+
+// recordRelease keeps a simulated release's inputs by its name.
+func (f *Forwarder) recordRelease(props *structpb.Struct) {
+	m, err := plugin.UnmarshalProperties(props, plugin.MarshalOptions{KeepSecrets: true})
+	if err != nil {
+		return
+	}
+	name, ok := m["name"]
+	if !ok || !name.IsString() {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.releases == nil {
+		f.releases = map[string]resource.PropertyMap{}
+	}
+	f.releases[name.StringValue()] = m
+}
+
+// Release is the last inputs of the simulated Helm release named name.
+func (f *Forwarder) Release(name string) (resource.PropertyMap, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.releases[name]
+	return m, ok
 }
 
 // RealProvider is a running pulumi-resource-kubernetes process.
@@ -227,6 +259,9 @@ func (f *Forwarder) Diff(ctx context.Context, req *pulumirpc.DiffRequest) (*pulu
 // Create goes by resource type.
 func (f *Forwarder) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	if simulated(req.GetUrn()) {
+		if !req.GetPreview() {
+			f.recordRelease(req.GetProperties())
+		}
 		return f.sim.Create(ctx, req)
 	}
 	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Create)
@@ -243,6 +278,9 @@ func (f *Forwarder) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulu
 // Update goes by resource type.
 func (f *Forwarder) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
 	if simulated(req.GetUrn()) {
+		if !req.GetPreview() {
+			f.recordRelease(req.GetNews())
+		}
 		return f.sim.Update(ctx, req)
 	}
 	return toReal(f, ctx, req, pulumirpc.ResourceProviderClient.Update)

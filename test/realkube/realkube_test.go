@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bac-platform/infra/components/gateway"
 	"github.com/bac-platform/infra/stacks"
 	"github.com/bac-platform/infra/stacks/stackfile"
 	"github.com/bac-platform/infra/test/engine/simulate"
@@ -22,6 +23,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -92,14 +94,13 @@ func TestLocalStackOnARealCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	debugProviders, fwd := serveProviders(t)
+	// Kong's controller publishes the addresses its release's values give
+	// it: a stack that sets none fails its up here as on a laptop.
 	kic, stopKIC := context.WithCancel(ctx)
-	if len(cfg.Gateway.PublishStatusAddresses) == 0 {
-		t.Fatal("the local stack sets no bac:gateway.publishStatusAddresses: Kong's controller would publish no Ingress address on a laptop cluster")
-	}
-	go PublishIngressStatus(kic, c, cfg.Gateway.PublishStatusAddresses)
+	go PublishIngressStatus(kic, c, func() (resource.PropertyMap, bool) { return fwd.Release(gateway.ReleaseName) })
 	t.Cleanup(stopKIC)
 
-	debugProviders := serveProviders(t)
 	stack, secrets := newStack(t, ctx, root, project, cfg, c.Kubeconfig, debugProviders)
 
 	t.Run("up creates every object", func(t *testing.T) {
@@ -288,8 +289,9 @@ func deployment(t *testing.T, ctx context.Context, stack auto.Stack) apitype.Dep
 }
 
 // serveProviders starts the simulated providers and the forwarder in front
-// of the real kubernetes provider, and returns PULUMI_DEBUG_PROVIDERS.
-func serveProviders(t *testing.T) string {
+// of the real kubernetes provider, and returns PULUMI_DEBUG_PROVIDERS and
+// the forwarder.
+func serveProviders(t *testing.T) (string, *Forwarder) {
 	t.Helper()
 	sims, err := simulate.Start("us-east-1")
 	if err != nil {
@@ -326,7 +328,7 @@ func serveProviders(t *testing.T) string {
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	kube := "kubernetes:" + strings.TrimPrefix(lis.Addr().String(), "127.0.0.1:")
-	return regexp.MustCompile(`kubernetes:\d+`).ReplaceAllString(sims.DebugProviders(), kube)
+	return regexp.MustCompile(`kubernetes:\d+`).ReplaceAllString(sims.DebugProviders(), kube), fwd
 }
 
 // newStack creates the local stack in a fresh file backend, pointed at the
