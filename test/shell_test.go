@@ -138,6 +138,14 @@ func TestHostileValuesNeverReachACommand(t *testing.T) {
 			setting, _, _ := strings.Cut(key, "#")
 			m, problems := planHostile(t, map[string]string{setting: cases[key]})
 			if len(problems) > 0 {
+				// Refused for the hostile value itself: a problem at the
+				// changed setting that quotes it. Any other problem means
+				// the case broke something else and tests nothing.
+				if !slices.ContainsFunc(problems, func(p string) bool {
+					return strings.HasPrefix(p, setting) && strings.Contains(p, "pwned")
+				}) {
+					t.Fatalf("refused, but not for the hostile value: %v", problems)
+				}
 				refused++
 				t.Logf("refused as configuration: %v", problems)
 				return

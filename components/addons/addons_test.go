@@ -196,16 +196,27 @@ func TestAutoscalerScopesItsWrites(t *testing.T) {
 	if r.Input("values.image.tag") != "v1.35.0" || r.Input("values.extraArgs.balance-similar-node-groups") != true {
 		t.Errorf("values = %v", r.Input("values"))
 	}
+	// Each check must find its statement: an empty or renamed policy is a
+	// failure, not a pass.
+	scaling, describe := 0, 0
 	for _, s := range policy(t, m, "autoscaler") {
 		actions, _ := json.Marshal(s["Action"])
 		cond, _ := json.Marshal(s["Condition"])
-		if strings.Contains(string(actions), "SetDesiredCapacity") &&
-			!strings.Contains(string(cond), `"aws:ResourceTag/k8s.io/cluster-autoscaler/bac-prod-us-east-1":"owned"`) {
-			t.Errorf("scaling is not limited to the cluster's groups: %s", cond)
+		if strings.Contains(string(actions), "SetDesiredCapacity") {
+			scaling++
+			if !strings.Contains(string(cond), `"aws:ResourceTag/k8s.io/cluster-autoscaler/bac-prod-us-east-1":"owned"`) {
+				t.Errorf("scaling is not limited to the cluster's groups: %s", cond)
+			}
 		}
-		if strings.Contains(string(actions), "DescribeNodegroup") && s["Resource"] != "arn:aws:eks:us-east-1:*:nodegroup/bac-prod-us-east-1/*/*" {
-			t.Errorf("DescribeNodegroup resource = %v", s["Resource"])
+		if strings.Contains(string(actions), "DescribeNodegroup") {
+			describe++
+			if s["Resource"] != "arn:aws:eks:us-east-1:*:nodegroup/bac-prod-us-east-1/*/*" {
+				t.Errorf("DescribeNodegroup resource = %v", s["Resource"])
+			}
 		}
+	}
+	if scaling == 0 || describe == 0 {
+		t.Errorf("the autoscaler's policy has %d SetDesiredCapacity and %d DescribeNodegroup statements; want both", scaling, describe)
 	}
 }
 
@@ -252,10 +263,17 @@ func TestCertificatesSolveInTheZone(t *testing.T) {
 	if cert.Input("metadata.namespace") != "crm" || cert.Input("spec.secretName") != "api-tls" || cert.Input("spec.issuerRef.name") != addons.IssuerProduction {
 		t.Errorf("certificate = %v", mockengine.PlainMap(cert.Inputs))
 	}
+	zoneStatements := 0
 	for _, s := range policy(t, m, "cert-manager") {
-		if res, _ := s["Resource"].(string); strings.Contains(res, "hostedzone") && res != "arn:aws:route53:::hostedzone/"+zoneID {
-			t.Errorf("cert-manager may change %s, want only zone %s", res, zoneID)
+		if res, _ := s["Resource"].(string); strings.Contains(res, "hostedzone") {
+			zoneStatements++
+			if res != "arn:aws:route53:::hostedzone/"+zoneID {
+				t.Errorf("cert-manager may change %s, want only zone %s", res, zoneID)
+			}
 		}
+	}
+	if zoneStatements == 0 {
+		t.Error("cert-manager's policy grants nothing on the zone: it cannot solve DNS-01")
 	}
 	dns := find(t, m, release, "addons-"+addons.ReleaseExternalDNS)
 	args, _ := json.Marshal(dns.Input("values.extraArgs"))
@@ -306,16 +324,26 @@ func TestBackupBucket(t *testing.T) {
 	if ns, _ := json.Marshal(velero.Input("values.schedules.platform.template.includedNamespaces")); string(ns) != `["api-gateway","auth","crm"]` {
 		t.Errorf("schedule namespaces = %s", ns)
 	}
+	buckets, keys := 0, 0
 	for _, s := range policy(t, m, "velero") {
 		switch res := s["Resource"].(type) {
 		case string:
-			if strings.HasPrefix(res, "arn:aws:s3") && !strings.HasPrefix(res, "arn:aws:s3:::bac-prod-us-east-1-velero-backups") {
-				t.Errorf("velero reaches bucket %s", res)
+			if strings.HasPrefix(res, "arn:aws:s3") {
+				buckets++
+				if !strings.HasPrefix(res, "arn:aws:s3:::bac-prod-us-east-1-velero-backups") {
+					t.Errorf("velero reaches bucket %s", res)
+				}
 			}
-			if strings.HasPrefix(res, "arn:aws:kms") && res != keyArn {
-				t.Errorf("velero uses key %s, want %s", res, keyArn)
+			if strings.HasPrefix(res, "arn:aws:kms") {
+				keys++
+				if res != keyArn {
+					t.Errorf("velero uses key %s, want %s", res, keyArn)
+				}
 			}
 		}
+	}
+	if buckets == 0 || keys == 0 {
+		t.Errorf("velero's policy has %d bucket and %d key statements; want both (it writes encrypted backups)", buckets, keys)
 	}
 }
 
