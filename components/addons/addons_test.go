@@ -276,6 +276,11 @@ func TestCertificatesSolveInTheZone(t *testing.T) {
 		t.Error("cert-manager's policy grants nothing on the zone: it cannot solve DNS-01")
 	}
 	dns := find(t, m, release, "addons-"+addons.ReleaseExternalDNS)
+	// external-dns never deletes a record it did not just write: sync
+	// would delete whatever its ownership records claim.
+	if got := dns.Input("values.policy"); got != "upsert-only" {
+		t.Errorf("external-dns policy = %v, want upsert-only by default", got)
+	}
 	args, _ := json.Marshal(dns.Input("values.extraArgs"))
 	if !strings.Contains(string(args), "--zone-id-filter="+zoneID) || dns.Input("values.txtOwnerId") != "bac-prod-us-east-1" ||
 		dns.Input("values.domainFilters[0]") != "us-east-1.bac-platform.io" {

@@ -136,6 +136,9 @@ func TestNodePoolsAreTheSeeds(t *testing.T) {
 			"cluster": g.Input("cluster"), "nodeRole": g.Input("nodeRole"), "subnetIds": g.Input("subnetIds"),
 			"launchTemplate.id": g.Input("launchTemplate.id"), "disk": lt.Input("blockDeviceMappings[0].ebs"),
 			"imds": lt.Input("metadataOptions.httpTokens"),
+			// The control is the value: 2 hops let pods reach the node's
+			// metadata (the EKS default); anything higher reaches further.
+			"imdsHops": lt.Input("metadataOptions.httpPutResponseHopLimit"),
 		}
 		expected := map[string]any{
 			// A prefix, so a replacement can be created before the old group
@@ -144,7 +147,7 @@ func TestNodePoolsAreTheSeeds(t *testing.T) {
 			"scalingConfig": map[string]any{"minSize": w.min, "desiredSize": w.desired, "maxSize": w.max},
 			"labels":        w.labels, "taints": w.taints,
 			"cluster": eks.URN, "nodeRole": role.URN, "subnetIds": []any{"subnet-a", "subnet-b", "subnet-c"},
-			"launchTemplate.id": lt.ID, "disk": w.disk, "imds": "required",
+			"launchTemplate.id": lt.ID, "disk": w.disk, "imds": "required", "imdsHops": 2.0,
 		}
 		for k := range expected {
 			if !reflect.DeepEqual(got[k], expected[k]) {
