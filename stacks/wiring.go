@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"net/netip"
 	"slices"
 
 	"github.com/bac-platform/infra/components/addons"
@@ -73,8 +74,14 @@ func (c Config) wire() wiredConfig {
 		a.Identity.RoutePlugins = []string{gateway.PluginRateLimitGlobal}
 		if len(a.Identity.AdminCIDRs) == 0 {
 			// The administrators' networks: those that may reach the
-			// cluster's API may reach Keycloak's admin API.
-			a.Identity.AdminCIDRs = slices.Clone(c.Cluster.PublicAccessCIDRs)
+			// cluster's API may reach Keycloak's admin API; an endpoint
+			// open to everyone (a /0, which the gate refuses in
+			// production) names no administrators' network.
+			for _, cidr := range c.Cluster.PublicAccessCIDRs {
+				if p, err := netip.ParsePrefix(cidr); err == nil && p.Bits() > 0 {
+					a.Identity.AdminCIDRs = append(a.Identity.AdminCIDRs, cidr)
+				}
+			}
 		}
 	}
 	if c.Identity.Enabled {

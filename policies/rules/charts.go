@@ -75,7 +75,13 @@ func chartSecurity(chart string) (chartFacts, bool) {
 		// none), securityContext (the pod).
 		return chartFacts{version: "3.2.0", source: "charts/kong/values.yaml at kong-3.2.0",
 			defaults: map[string]string{
-				"securityContext":          `{"seccompProfile":{"type":"RuntimeDefault"}}`,
+				// kong-3.2.0 charts/kong/values.yaml: securityContext; rendered
+				// as is by kong.podsecuritycontext (templates/_helpers.tpl).
+				"securityContext": `{"seccompProfile":{"type":"RuntimeDefault"}}`,
+				// kong-3.2.0 charts/kong/values.yaml: containerSecurityContext;
+				// proxy, ingress-controller, clear-stale-pid, wait-for-db and
+				// the migrations jobs render it minus "enabled"
+				// (templates/deployment.yaml, _helpers.tpl, migrations*.yaml).
 				"containerSecurityContext": `{"enabled":true,"readOnlyRootFilesystem":true,"allowPrivilegeEscalation":false,"runAsUser":1000,"runAsGroup":1000,"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"},"capabilities":{"drop":["ALL"]}}`,
 			},
 			pods: []chartPod{{name: "kong", pod: "securityContext", containers: []string{"containerSecurityContext"}, readOnlyRoot: true}},
@@ -85,6 +91,12 @@ func chartSecurity(chart string) (chartFacts, bool) {
 		// is every Argo CD pod's), and for redis-ha its subchart's
 		// charts/redis-ha/values.yaml at redis-ha-4.33.7 under the parent's
 		// readOnlyRootFilesystem.
+		// Each line: argo-cd-8.5.0 charts/argo-cd/values.yaml at that key
+		// (global.securityContext and redisSecretInit.securityContext are {});
+		// the templates render each with "with" (argocd-*/, dex/, redis/,
+		// redis-secret-init/). redis-ha lines: redis-ha-4.33.7 (the 8.5.0
+		// Chart.yaml dependency) charts/redis-ha/values.yaml, plus the
+		// parent's readOnlyRootFilesystem: true at the same key.
 		d := map[string]string{
 			"redis.securityContext":                     `{"runAsNonRoot":true,"runAsUser":999,"seccompProfile":{"type":"RuntimeDefault"}}`,
 			"redis.containerSecurityContext":            `{"readOnlyRootFilesystem":true,"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}`,
@@ -95,13 +107,17 @@ func chartSecurity(chart string) (chartFacts, bool) {
 			"redisSecretInit.containerSecurityContext":  restrictedJSON,
 			"redis.exporter.containerSecurityContext":   restrictedJSON,
 			"controller.containerSecurityContext":       restrictedJSON,
-			"dex.containerSecurityContext":              restrictedJSON,
+			"dex.containerSecurityContext":              restrictedJSON, // dex and its copyutil init
 			"server.containerSecurityContext":           restrictedJSON,
-			"repoServer.containerSecurityContext":       restrictedJSON,
+			"repoServer.containerSecurityContext":       restrictedJSON, // repo-server and its copyutil init
 			"applicationSet.containerSecurityContext":   restrictedJSON,
 			"notifications.containerSecurityContext":    restrictedJSON,
 			"commitServer.containerSecurityContext":     restrictedJSON,
 		}
+		// Switches (argo-cd-8.5.0 values.yaml): notifications.enabled,
+		// dex.enabled, redisSecretInit.enabled, redis.enabled true;
+		// commitServer.enabled, redis.exporter.enabled, redis-ha.enabled
+		// false; redis-ha.haproxy.enabled true in the parent.
 		component := func(name, enabled string, on bool) chartPod {
 			return chartPod{name: name, enabled: enabled, on: on, pod: "global.securityContext",
 				containers: []string{name + ".containerSecurityContext"}, readOnlyRoot: true}
@@ -125,8 +141,10 @@ func chartSecurity(chart string) (chartFacts, bool) {
 	case "istiod":
 		// manifests/charts/istio-control/istio-discovery at 1.29.2: the
 		// discovery container's context is fixed in templates/deployment.yaml
-		// but for seccompProfile (values.yaml: {}), and global.proxy.privileged
-		// makes every injected sidecar privileged (files/injection-template.yaml).
+		// but for seccompProfile (values.yaml: {}, under
+		// _internal_defaults_do_not_set, so set at the top level), no pod
+		// context; global.proxy.privileged (values.yaml: false) makes every
+		// injected sidecar privileged (files/injection-template.yaml).
 		return chartFacts{version: "1.29.2", source: "manifests/charts/istio-control/istio-discovery/values.yaml at 1.29.2",
 			pods: []chartPod{{name: "istiod", readOnlyRoot: true, render: func(values any) (any, map[string]any) {
 				ctx := map[string]any{"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "runAsNonRoot": true,
@@ -143,29 +161,42 @@ func chartSecurity(chart string) (chartFacts, bool) {
 				return nil
 			}}, true
 	case "base":
-		// istio base at 1.29.2 renders CRDs, the validating webhook
-		// configuration and RBAC, no pods.
+		// istio base at 1.29.2 (manifests/charts/base/templates) renders
+		// CRDs, the default-revision validating webhook and admission policy
+		// and a reader ServiceAccount, no pods.
 		return chartFacts{version: "1.29.2", source: "manifests/charts/base at 1.29.2"}, true
 	case "cluster-autoscaler":
-		// charts/cluster-autoscaler/values.yaml at cluster-autoscaler-chart-9.59.0:
-		// securityContext (pod) and containerSecurityContext, both {}.
-		return chartFacts{version: "9.59.0", source: "charts/cluster-autoscaler/values.yaml at cluster-autoscaler-chart-9.59.0",
+		// cluster-autoscaler/charts/cluster-autoscaler/values.yaml at
+		// cluster-autoscaler-chart-9.59.0: securityContext (pod) and
+		// containerSecurityContext, both {}; templates/deployment.yaml
+		// renders each only when set. No defaults to transcribe.
+		return chartFacts{version: "9.59.0", source: "cluster-autoscaler/charts/cluster-autoscaler/values.yaml at cluster-autoscaler-chart-9.59.0",
 			pods: []chartPod{{name: "cluster-autoscaler", pod: "securityContext", containers: []string{"containerSecurityContext"}, readOnlyRoot: true}}}, true
 	case "metrics-server":
-		// charts/metrics-server/values.yaml at metrics-server-helm-chart-3.13.1.
+		// charts/metrics-server/values.yaml at metrics-server-helm-chart-3.13.1:
+		// podSecurityContext {}, securityContext below (the metrics-server
+		// container, templates/deployment.yaml; the addon-resizer nanny,
+		// addonResizer.enabled false, is not modeled).
 		return chartFacts{version: "3.13.1", source: "charts/metrics-server/values.yaml at metrics-server-helm-chart-3.13.1",
-			defaults: map[string]string{"securityContext": `{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"runAsNonRoot":true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"},"capabilities":{"drop":["ALL"]}}`},
+			defaults: map[string]string{"securityContext": `{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"runAsNonRoot":true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"},"capabilities":{"drop":["ALL"]}}`}, // metrics-server-helm-chart-3.13.1 values.yaml: securityContext
 			pods:     []chartPod{{name: "metrics-server", pod: "podSecurityContext", containers: []string{"securityContext"}, readOnlyRoot: true}}}, true
 	case "aws-load-balancer-controller":
-		// helm/aws-load-balancer-controller/values.yaml at chart 1.17.1
-		// (v2.17.1): no capability drop and no seccomp profile by default.
-		return chartFacts{version: "1.17.1", source: "stable/aws-load-balancer-controller/values.yaml at chart 1.17.1",
-			defaults: map[string]string{"podSecurityContext": `{"fsGroup":65534}`,
-				"securityContext": `{"readOnlyRootFilesystem":true,"runAsNonRoot":true,"allowPrivilegeEscalation":false}`},
+		// helm/aws-load-balancer-controller/values.yaml at v2.17.1 (chart
+		// 1.17.1): no capability drop and no seccomp profile by default;
+		// templates/deployment.yaml renders both unconditionally.
+		return chartFacts{version: "1.17.1", source: "helm/aws-load-balancer-controller/values.yaml at v2.17.1 (chart 1.17.1)",
+			defaults: map[string]string{
+				// v2.17.1 values.yaml: podSecurityContext, securityContext.
+				"podSecurityContext": `{"fsGroup":65534}`,
+				"securityContext":    `{"readOnlyRootFilesystem":true,"runAsNonRoot":true,"allowPrivilegeEscalation":false}`,
+			},
 			pods: []chartPod{{name: "controller", pod: "podSecurityContext", containers: []string{"securityContext"}, readOnlyRoot: true}}}, true
 	case "cert-manager":
 		// deploy/charts/cert-manager/values.yaml at v1.20.3: each component's
-		// securityContext (pod) and containerSecurityContext.
+		// securityContext (pod) is podRuntimeDefault and its
+		// containerSecurityContext containerNoPrivRO; cainjector.enabled and
+		// startupapicheck.enabled true; templates/*.yaml render each with
+		// "with".
 		d := map[string]string{}
 		var pods []chartPod
 		for _, c := range []struct{ name, prefix, enabled string }{
@@ -177,66 +208,162 @@ func chartSecurity(chart string) (chartFacts, bool) {
 		}
 		return chartFacts{version: "v1.20.3", source: "deploy/charts/cert-manager/values.yaml at v1.20.3", defaults: d, pods: pods}, true
 	case "external-dns":
-		// charts/external-dns/values.yaml at external-dns-helm-chart-1.21.1.
+		// charts/external-dns/values.yaml at external-dns-helm-chart-1.21.1;
+		// templates/deployment.yaml renders both with "with".
 		return chartFacts{version: "1.21.1", source: "charts/external-dns/values.yaml at external-dns-helm-chart-1.21.1",
 			defaults: map[string]string{
+				// external-dns-helm-chart-1.21.1 values.yaml: podSecurityContext,
+				// securityContext.
 				"podSecurityContext": `{"runAsNonRoot":true,"fsGroup":65534,"seccompProfile":{"type":"RuntimeDefault"}}`,
 				"securityContext":    `{"privileged":false,"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"runAsNonRoot":true,"runAsUser":65532,"runAsGroup":65532,"capabilities":{"drop":["ALL"]}}`,
 			},
 			pods: []chartPod{{name: "external-dns", pod: "podSecurityContext", containers: []string{"securityContext"}, readOnlyRoot: true}}}, true
 	case "velero":
-		// charts/velero/values.yaml and templates/deployment.yaml at
-		// velero-11.4.0: podSecurityContext merged over the legacy
-		// securityContext, containerSecurityContext for the server (both {}),
-		// initContainers rendered as given; the CRD upgrade job's kubectl
-		// and the node agent (podSecurityContext runAsUser 0) when on.
+		// charts/velero at velero-11.4.0. values.yaml: podSecurityContext,
+		// containerSecurityContext, kubectl.containerSecurityContext and
+		// nodeAgent.containerSecurityContext all {}, nodeAgent.podSecurityContext
+		// {runAsUser: 0}, upgradeCRDs true, cleanUpCRDs and deployNodeAgent
+		// false, initContainers unset. The templates merge the legacy keys
+		// under the new ones (sprig merge: the new key wins): the pod context
+		// of the server, the CRD upgrade and the CRD cleanup jobs is
+		// podSecurityContext over securityContext, the node agent's container
+		// context nodeAgent.containerSecurityContext over nodeAgent.securityContext.
+		pod := func(values any) any {
+			return coalesce(Lookup(values, "securityContext"), Lookup(values, "podSecurityContext"))
+		}
 		return chartFacts{version: "11.4.0", source: "charts/velero/values.yaml at velero-11.4.0",
-			defaults: map[string]string{"upgradeCRDs": "true", "nodeAgent.podSecurityContext": `{"runAsUser":0}`},
+			defaults: map[string]string{
+				"upgradeCRDs":                  "true",            // velero-11.4.0 values.yaml: upgradeCRDs
+				"nodeAgent.podSecurityContext": `{"runAsUser":0}`, // velero-11.4.0 values.yaml: nodeAgent.podSecurityContext
+			},
 			pods: []chartPod{
+				// templates/deployment.yaml: the velero container takes
+				// containerSecurityContext, initContainers are rendered as given.
 				{name: "velero", readOnlyRoot: true, render: func(values any) (any, map[string]any) {
-					pod := coalesce(Lookup(values, "securityContext"), Lookup(values, "podSecurityContext"))
 					containers := map[string]any{"containerSecurityContext": Lookup(values, "containerSecurityContext")}
 					for i, c := range list(values, "initContainers") {
 						containers[fmt.Sprintf("initContainers[%d] (%s).securityContext", i, str(c, "name"))] = Lookup(c, "securityContext")
 					}
-					return pod, containers
+					return pod(values), containers
 				}},
-				{name: "upgrade-crds job", enabled: "upgradeCRDs", on: true, containers: []string{"kubectl.containerSecurityContext"}},
-				{name: "node-agent", enabled: "deployNodeAgent", on: false, pod: "nodeAgent.podSecurityContext", containers: []string{"nodeAgent.containerSecurityContext"}},
+				// templates/upgrade-crds/upgrade-crds.yaml: the kubectl init
+				// container takes kubectl.containerSecurityContext, the velero
+				// container containerSecurityContext.
+				{name: "upgrade-crds job", enabled: "upgradeCRDs", on: true, render: func(values any) (any, map[string]any) {
+					return pod(values), map[string]any{"kubectl.containerSecurityContext": Lookup(values, "kubectl.containerSecurityContext"),
+						"containerSecurityContext": Lookup(values, "containerSecurityContext")}
+				}},
+				// templates/cleanup-crds.yaml: one kubectl container.
+				{name: "cleanup-crds job", enabled: "cleanUpCRDs", on: false, render: func(values any) (any, map[string]any) {
+					return pod(values), map[string]any{"kubectl.containerSecurityContext": Lookup(values, "kubectl.containerSecurityContext")}
+				}},
+				// templates/node-agent-daemonset.yaml.
+				{name: "node-agent", enabled: "deployNodeAgent", on: false, render: func(values any) (any, map[string]any) {
+					return Lookup(values, "nodeAgent.podSecurityContext"), map[string]any{"nodeAgent.containerSecurityContext": coalesce(
+						Lookup(values, "nodeAgent.securityContext"), Lookup(values, "nodeAgent.containerSecurityContext"))}
+				}},
 			}}, true
 	case "nvidia-device-plugin":
-		// deployments/helm/nvidia-device-plugin at v0.19.3: the containers'
-		// context is securityContext when set, else privileged with
-		// compatWithCPUManager, SYS_ADMIN with MIG or volume-mount device
-		// lists, else no escalation and no capabilities (templates/_helpers.tpl);
-		// gpu-feature-discovery (gfd.enabled, off) is privileged.
+		// deployments/helm/nvidia-device-plugin at v0.19.3. values.yaml:
+		// podSecurityContext and securityContext {}, gfd.securityContext
+		// {privileged: true}, gfd.enabled false, devicePlugin.enabled true,
+		// migStrategy, deviceListStrategy and compatWithCPUManager unset,
+		// config.name "" and config.map {}. templates/_helpers.tpl: the
+		// device plugin's containers take securityContext when set, else
+		// privileged with compatWithCPUManager, else SYS_ADMIN when
+		// requiresCapSysAdmin, else no escalation and no capabilities; GFD's
+		// the same from gfd.securityContext, without the CPU-manager branch.
+		// Every pod's context is podSecurityContext.
 		return chartFacts{version: "0.19.3", source: "deployments/helm/nvidia-device-plugin/values.yaml at v0.19.3",
-			defaults: map[string]string{"gfd.securityContext": `{"privileged":true}`},
+			defaults: map[string]string{"gfd.securityContext": `{"privileged":true}`}, // v0.19.3 values.yaml: gfd.securityContext
 			pods: []chartPod{
-				{name: "device-plugin", root: devicePluginReason, render: func(values any) (any, map[string]any) {
+				// templates/daemonset-device-plugin.yml (devicePlugin.enabled).
+				{name: "device-plugin", enabled: "devicePlugin.enabled", on: true, root: devicePluginReason, render: func(values any) (any, map[string]any) {
 					sc, _ := Lookup(values, "securityContext").(map[string]any)
-					strategy := str(values, "migStrategy")
 					switch {
 					case len(sc) > 0:
 					case isTrue(values, "compatWithCPUManager"):
 						sc = map[string]any{"privileged": true}
-					case (strategy != "" && strategy != "none") || strings.Contains(str(values, "deviceListStrategy"), "volume-mounts"):
+					case deviceSysAdmin(values):
 						sc = map[string]any{"capabilities": map[string]any{"add": []any{"SYS_ADMIN"}}}
 					default:
 						sc = map[string]any{"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}}
 					}
 					return Lookup(values, "podSecurityContext"), map[string]any{"securityContext (both containers)": sc}
 				}},
-				{name: "gpu-feature-discovery", enabled: "gfd.enabled", on: false, pod: "podSecurityContext", containers: []string{"gfd.securityContext"}},
+				// templates/daemonset-gfd.yml (gfd.enabled).
+				{name: "gpu-feature-discovery", enabled: "gfd.enabled", on: false, render: func(values any) (any, map[string]any) {
+					sc, _ := Lookup(values, "gfd.securityContext").(map[string]any)
+					switch {
+					case len(sc) > 0:
+					case deviceSysAdmin(values):
+						sc = map[string]any{"capabilities": map[string]any{"add": []any{"SYS_ADMIN"}}}
+					default:
+						sc = map[string]any{"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}}
+					}
+					return Lookup(values, "podSecurityContext"), map[string]any{"gfd.securityContext": sc}
+				}},
+				// templates/daemonset-mps-control-daemon.yml: rendered whenever
+				// devicePlugin.enabled (scheduled only on nodes labelled
+				// nvidia.com/mps.capable=true, hostPID with mps.enableHostPID,
+				// true by default); the mount-shm init container and the
+				// daemon are privileged: true in the template, whatever the
+				// values, and with a ConfigMap two config-manager containers
+				// have no context at all. Its pods run only where that label
+				// is, which gpu-feature-discovery sets for a device-plugin
+				// config that shares GPUs through MPS: without a config
+				// (config.name, config.map) no node is MPS-capable and the
+				// DaemonSet runs no pod, so it is judged only with one.
+				{name: "mps-control-daemon", enabled: "devicePlugin.enabled", on: true, render: func(values any) (any, map[string]any) {
+					if !deviceConfigMap(values) {
+						return nil, nil
+					}
+					containers := map[string]any{
+						"mps-control-daemon-mounts (init, template)": map[string]any{"privileged": true},
+						"mps-control-daemon-ctr (template)":          map[string]any{"privileged": true},
+					}
+					if deviceConfigMap(values) {
+						containers["mps-control-daemon-init (init, template)"] = nil
+						containers["mps-control-daemon-sidecar (template)"] = nil
+					}
+					return Lookup(values, "podSecurityContext"), containers
+				}},
+			},
+			// Chart.yaml at v0.19.3: the node-feature-discovery 0.17.3
+			// subchart is installed with nfd.enabled or gfd.enabled.
+			checks: func(values any) []string {
+				if isTrue(values, "nfd.enabled") || isTrue(values, "gfd.enabled") {
+					return []string{"values nfd.enabled or gfd.enabled install the node-feature-discovery subchart, whose pods' security contexts the gate does not know"}
+				}
+				return nil
 			}}, true
 	case "dcgm-exporter":
-		// deployment/values.yaml at 4.5.3-4.8.2 (chart 4.8.2).
+		// deployment/values.yaml at 4.5.3-4.8.2 (chart 4.8.2):
+		// podSecurityContext {}, securityContext below; templates/daemonset.yaml
+		// renders the exporter container's unconditionally.
 		return chartFacts{version: "4.8.2", source: "deployment/values.yaml at 4.5.3-4.8.2",
-			defaults: map[string]string{"securityContext": `{"runAsNonRoot":false,"runAsUser":0,"capabilities":{"add":["SYS_ADMIN"],"drop":["ALL"]},"allowPrivilegeEscalation":false}`},
+			defaults: map[string]string{"securityContext": `{"runAsNonRoot":false,"runAsUser":0,"capabilities":{"add":["SYS_ADMIN"],"drop":["ALL"]},"allowPrivilegeEscalation":false}`}, // 4.5.3-4.8.2 deployment/values.yaml: securityContext
 			pods: []chartPod{{name: "exporter", pod: "podSecurityContext", containers: []string{"securityContext"},
 				root: dcgmReason, add: []string{"SYS_ADMIN"}, addWhy: dcgmReason}}}, true
 	}
 	return chartFacts{}, false
+}
+
+// deviceConfigMap is the nvidia-device-plugin chart's hasConfigMap
+// (templates/_helpers.tpl at v0.19.3): config.name or config.map set.
+func deviceConfigMap(values any) bool {
+	m, _ := Lookup(values, "config.map").(map[string]any)
+	return str(values, "config.name") != "" || len(m) > 0
+}
+
+// deviceSysAdmin is the chart's requiresCapSysAdmin (templates/_helpers.tpl
+// at v0.19.3): a MIG strategy other than none, or a device list strategy
+// with volume-mounts; with either unset, a ConfigMap counts as both.
+func deviceSysAdmin(values any) bool {
+	cm := deviceConfigMap(values)
+	mig, list := str(values, "migStrategy"), str(values, "deviceListStrategy")
+	return (mig != "" && mig != "none") || (mig == "" && cm) ||
+		strings.Contains(list, "volume-mounts") || (list == "" && cm)
 }
 
 // coalesce merges values over defaults as Helm does: maps key by key
