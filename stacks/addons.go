@@ -90,11 +90,18 @@ func (a *wiredConfig) wireAddons() {
 	if c.Addons.Certificates.Enabled {
 		ad.TLS = nil
 		if c.Gateway.Enabled {
-			seen := map[string]bool{}
+			// One certificate for the API host, in the first route's
+			// namespace: Kong's certificates are global, matched by SNI,
+			// and its ingress controller collects them from every
+			// Ingress's tls section (KIC v3.5.13 translate_ingress.go,
+			// mergeCerts in translate_certs.go serves one certificate per
+			// SNI), so the first route's Ingress serves it for every
+			// route, and Let's Encrypt gets one order per region, not one
+			// per routed namespace.
 			for _, r := range c.Gateway.Routes {
 				for _, s := range c.Services {
-					if s.Name == r.Service && !seen[s.Namespace] {
-						seen[s.Namespace] = true
+					if s.Name == r.Service && a.Gateway.TLSNamespace == "" {
+						a.Gateway.TLSNamespace = s.Namespace
 						ad.TLS = append(ad.TLS, addons.TLSCertificate{Name: APITLSSecret, Namespace: s.Namespace, Hosts: []string{a.Gateway.Host}})
 					}
 				}

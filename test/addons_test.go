@@ -77,18 +77,41 @@ func TestAddonsOnEveryAWSStack(t *testing.T) {
 				t.Error("Kong's proxy Service must wait for the load balancer controller")
 			}
 
-			// Every public Ingress serves a certificate issued into its namespace.
+			// Every public host is served a certificate: Kong's certificates
+			// are global, matched by SNI, so one Ingress naming the host's
+			// certificate (issued into its namespace) serves every route of
+			// the host, and each host has exactly one certificate (one
+			// Let's Encrypt order per host and region).
 			issued := map[string]string{} // namespace/secret -> host
+			perHost := map[string]int{}
 			for _, c := range m.ByType("kubernetes:cert-manager.io/v1:Certificate") {
-				issued[fmt.Sprint(c.Input("metadata.namespace"), "/", c.Input("spec.secretName"))] = fmt.Sprint(c.Input("spec.dnsNames[0]"))
+				host := fmt.Sprint(c.Input("spec.dnsNames[0]"))
+				issued[fmt.Sprint(c.Input("metadata.namespace"), "/", c.Input("spec.secretName"))] = host
+				perHost[host]++
 			}
 			ingresses := m.ByType("kubernetes:networking.k8s.io/v1:Ingress")
 			served := map[string]bool{}
+			hostServed := map[string]bool{}
 			for _, ing := range ingresses {
+				if ing.Input("spec.tls") == nil {
+					continue
+				}
 				key := fmt.Sprint(ing.Input("metadata.namespace"), "/", ing.Input("spec.tls[0].secretName"))
 				served[key] = true
-				if host := ing.Input("spec.rules[0].host"); issued[key] != host {
+				host := ing.Input("spec.rules[0].host")
+				if issued[key] != host {
 					t.Errorf("ingress %s serves %s for %v; issued there: %v", ing.Name, key, host, issued)
+				}
+				hostServed[fmt.Sprint(host)] = true
+			}
+			for _, ing := range ingresses {
+				if host := fmt.Sprint(ing.Input("spec.rules[0].host")); !hostServed[host] {
+					t.Errorf("ingress %s: no Ingress serves a certificate for %s", ing.Name, host)
+				}
+			}
+			for host, n := range perHost {
+				if n != 1 {
+					t.Errorf("%d certificates for %s, want one (Kong serves one per SNI)", n, host)
 				}
 			}
 			argocd := find(t, m, "kubernetes:helm.sh/v3:Release", "gitops-argocd")

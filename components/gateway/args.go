@@ -94,9 +94,13 @@ type Args struct {
 	// rate limits would count the load balancer's few addresses.
 	ProxyProtocolFrom []string `json:"-"`
 	// TLSSecret, when set, is the Secret holding the certificate for Host
-	// in each route's namespace; the routes' Ingresses serve it. Set by
-	// the stack when it issues the certificates.
+	// (in TLSNamespace); Kong serves it for every route. Set by the stack
+	// when it issues the certificates.
 	TLSSecret string `json:"-"`
+	// TLSNamespace is the namespace holding TLSSecret: only the route
+	// Ingress in that namespace names it, and Kong serves it for Host on
+	// every route (its certificates are global, matched by SNI).
+	TLSNamespace string `json:"-"`
 }
 
 // Autoscaling is the proxy's horizontal pod autoscaler.

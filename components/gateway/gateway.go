@@ -119,7 +119,7 @@ func NewGateway(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		meta := kube.Metadata(strings.TrimSuffix(svc.ServiceName, "-service")+"-api-ingress", svc.Namespace, nil)
 		meta.Annotations = pulumi.ToStringMap(IngressAnnotations(args, r))
 		var tls networkingv1.IngressTLSArray
-		if args.TLSSecret != "" {
+		if args.TLSSecret != "" && (args.TLSNamespace == "" || args.TLSNamespace == svc.Namespace) {
 			tls = networkingv1.IngressTLSArray{networkingv1.IngressTLSArgs{
 				Hosts: pulumi.ToStringArray([]string{args.Host}), SecretName: pulumi.String(args.TLSSecret)}}
 		}
