@@ -37,6 +37,15 @@ K8S_PROVIDER := $(K8S_PROVIDER_BUILD)/pulumi-resource-kubernetes
 K8S_PROVIDER_MOD := github.com/pulumi/pulumi-kubernetes/provider/v4
 K8S_PROVIDER_VERSION := 4.0.0-20260115033456-f47bc2d6f199
 
+# What the long tool builds take from empty caches on a 2-core machine,
+# measured with `make bench-cold` (tools/bench-cold.sh); printed when they run.
+PULUMI_COLD := about 8 min
+ETCD_COLD := about 3 min
+ETCD_NOTE := (the version k8s.io/kubernetes $(K8S_VERSION) requires)
+K8S_CMDS_COLD := about 12 min
+KWOK_COLD := about 4.5 min
+K8S_PROVIDER_COLD := about 15 min
+
 .PHONY: deps tools k8s-tools plan plan-json report lint test test-unit test-engine test-race test-integration bench-engine bench-test bench-cold fmt
 
 # Every suite here is hermetic and uses the Go test cache: a package whose
@@ -64,9 +73,13 @@ tools: $(PULUMI) k8s-tools $(K8S_PROVIDER) ## build the pulumi CLI and the test 
 
 k8s-tools: $(K8S_TOOLS) ## kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kwok for test/kubecluster
 
-# KWOK has a module of its own (tools/kwok/go.mod): newer client libraries.
+# KWOK has a module of its own (tools/kwok/go.mod): newer client libraries
+# than the control plane's, at the main module's versions (client-go and
+# its dependencies), and built without -trimpath like the tests, so the
+# packages KWOK and the real-cluster tests share compile once.
 $(K8S_BIN)/kwok: tools/kwok/go.mod tools/kwok/go.sum
-	cd tools/kwok && $(GO) build -trimpath -ldflags '-s -w' -o ../../$@ sigs.k8s.io/kwok/cmd/kwok
+	@echo "make tools: building KWOK from sigs.k8s.io/kwok, once per version ($(KWOK_COLD) cold on 2 cores)"
+	cd tools/kwok && $(GO) build -ldflags '-s -w' -o ../../$@ sigs.k8s.io/kwok/cmd/kwok
 
 # KWOK's default stages (nodes Ready, pods Running), from its module.
 $(K8S_BIN)/kwok-stages.yaml: tools/kwok/go.mod tools/kwok/go.sum tools/kwok/stages/main.go
@@ -74,10 +87,20 @@ $(K8S_BIN)/kwok-stages.yaml: tools/kwok/go.mod tools/kwok/go.sum tools/kwok/stag
 	cd tools/kwok && $(GO) run ./stages > ../../$@.tmp && mv ../../$@.tmp ../../$@
 
 # One rule per binary; -trimpath keeps the build cache shared between clones.
-$(K8S_BIN)/%: tools/k8s/go.mod tools/k8s/go.sum
-	cd tools/k8s && $(GO) build -trimpath -ldflags '$(K8S_LDFLAGS)' -o ../../$@ $(K8S_PKG_$*)
+# The control plane's commands are one go build: the packages they share
+# compile once and their links overlap.
+K8S_CMDS := kube-scheduler kube-controller-manager $(if $(KUBEBUILDER_ASSETS),,kube-apiserver)
+$(addprefix $(K8S_BIN)/,$(K8S_CMDS)) &: tools/k8s/go.mod tools/k8s/go.sum
+	@echo "make tools: building $(K8S_CMDS) from k8s.io/kubernetes $(K8S_VERSION), once per version ($(K8S_CMDS_COLD) cold on 2 cores)"
+	@mkdir -p $(K8S_BIN)
+	cd tools/k8s && $(GO) build -trimpath -ldflags '$(K8S_LDFLAGS)' -o ../../$(K8S_BIN)/ $(foreach c,$(K8S_CMDS),$(K8S_PKG_$(c)))
+
+$(K8S_BIN)/etcd: tools/k8s/go.mod tools/k8s/go.sum
+	@echo "make tools: building etcd $(ETCD_NOTE), once per version ($(ETCD_COLD) cold on 2 cores)"
+	cd tools/k8s && $(GO) build -trimpath -ldflags '-s -w' -o ../../$@ $(K8S_PKG_etcd)
 
 $(K8S_PROVIDER): tools/k8sprovider/go.mod tools/k8sprovider/go.sum tools/k8sprovider/main.go tools/k8sprovider/embed/main.go
+	@echo "make tools: building the kubernetes provider $(K8S_PROVIDER_VERSION) from its module, once per version ($(K8S_PROVIDER_COLD) cold on 2 cores)"
 	rm -rf $(K8S_PROVIDER_BUILD) && mkdir -p $(K8S_PROVIDER_BUILD)
 	cp tools/k8sprovider/go.mod tools/k8sprovider/go.sum tools/k8sprovider/main.go $(K8S_PROVIDER_BUILD)/
 	cd tools/k8sprovider && dir=$$($(GO) mod download -json $(K8S_PROVIDER_MOD) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p') && \
@@ -87,9 +110,17 @@ $(K8S_PROVIDER): tools/k8sprovider/go.mod tools/k8sprovider/go.sum tools/k8sprov
 
 # The CLI at the pinned SDK version, from its Go module, with its version
 # stamped so the Automation API's version check passes.
+# A pulumi CLI already on PATH at exactly the pinned version is copied
+# instead (checked by `pulumi version`; any other version is never used).
 $(PULUMI): tools/go.mod tools/go.sum
-	cd tools && $(GO) build -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$(PULUMI_VERSION)" \
-		-o ../$(PULUMI) github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+	@mkdir -p bin
+	@if found=$$(command -v pulumi) && [ "$$("$$found" version 2>/dev/null)" = "$(PULUMI_VERSION)" ]; then \
+		echo "make tools: using $$found ($(PULUMI_VERSION))"; cp "$$found" $(PULUMI); \
+	else \
+		echo "make tools: building the pulumi CLI $(PULUMI_VERSION) from its module, once per version ($(PULUMI_COLD) cold on 2 cores)"; \
+		cd tools && $(GO) build -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$(PULUMI_VERSION)" \
+			-o ../$(PULUMI) github.com/pulumi/pulumi/pkg/v3/cmd/pulumi; \
+	fi
 	@./$(PULUMI) version
 
 plan: deps ## plan every stack offline with the real program and stack files, then run the compliance gate, also over each stack's first preview
