@@ -267,6 +267,8 @@ func (c Config) Validate() validate.Problems {
 		validate.DNSName(&ps, Namespace+":"+KeyDomain, c.Domain)
 		if validate.Placeholder(c.Domain, c.Environment == Local) {
 			ps.Add(Namespace+":"+KeyDomain, "%q is a placeholder or reserved name; use the platform's real domain", c.Domain)
+		} else if why := validate.NotPublicDomain(c.Domain); why != "" && c.Environment != Local {
+			ps.Add(Namespace+":"+KeyDomain, "%q cannot be public (%s): no public zone can be delegated for it and no public certificate issued; outside the local stack use a domain you can delegate", c.Domain, why)
 		}
 	}
 	ps.Extend(services.Validate(Namespace+":"+KeyServices, c.Services))

@@ -234,6 +234,10 @@ func TestDomainIsRequiredRealAndTheSourceOfEveryHost(t *testing.T) {
 		{"reserved", "staging", "bac.example.com", `bac:domain: "bac.example.com" is a placeholder or reserved name`},
 		{"localhost outside local", "production", "bac.localhost", `bac:domain: "bac.localhost" is a placeholder or reserved name`},
 		{"not a DNS name", "production", "BAC Platform", `bac:domain: "BAC Platform" is not a DNS name`},
+		// Special-use and private-use names: no public zone, no certificate.
+		{"private-use", "production", "bac.internal", `bac:domain: "bac.internal" cannot be public (.internal is reserved for private use`},
+		{"multicast DNS", "staging", "bac.corp.local", `bac:domain: "bac.corp.local" cannot be public (.local is multicast DNS`},
+		{"home network", "production", "bac.home.arpa", `bac:domain: "bac.home.arpa" cannot be public (.home.arpa is home networks`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			values := base()

@@ -106,6 +106,33 @@ func Placeholder(value string, allowLocal bool) bool {
 	return !allowLocal && (host == "localhost" || strings.HasSuffix(host, ".localhost"))
 }
 
+// notPublic are the DNS suffixes no public zone can hold, with where they
+// are reserved: no delegation reaches them and no public certificate
+// authority issues for them.
+var notPublic = []struct{ suffix, why string }{
+	{"internal", "reserved for private use (ICANN, 2024)"},
+	{"local", "multicast DNS (RFC 6762)"},
+	{"localhost", "loopback (RFC 6761)"},
+	{"test", "testing (RFC 6761)"},
+	{"example", "documentation (RFC 6761)"},
+	{"invalid", "reserved to never resolve (RFC 6761)"},
+	{"home.arpa", "home networks (RFC 8375)"},
+	{"onion", "Tor (RFC 7686)"},
+	{"alt", "non-DNS resolution (RFC 9476)"},
+}
+
+// NotPublicDomain returns why name cannot be a public DNS name (it is, or
+// lies under, a special-use or private-use name), or "" when it can.
+func NotPublicDomain(name string) string {
+	host := strings.TrimSuffix(strings.ToLower(name), ".")
+	for _, n := range notPublic {
+		if host == n.suffix || strings.HasSuffix(host, "."+n.suffix) {
+			return fmt.Sprintf(".%s is %s", n.suffix, n.why)
+		}
+	}
+	return ""
+}
+
 // DNSName records a problem at path unless name is a fully qualified DNS
 // name of at least two labels, by apimachinery's rules (a lowercase RFC 1123
 // subdomain), each label at most 63 characters.

@@ -101,3 +101,26 @@ func TestDNSName(t *testing.T) {
 		}
 	}
 }
+
+func TestNotPublicDomain(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"bac-platform.io", ""},
+		{"us-east-1.bac-platform.io", ""},
+		{"internal.bac-platform.io", ""}, // a label, not the suffix
+		{"bac.internal", ".internal is reserved for private use"},
+		{"corp.local", ".local is multicast DNS"},
+		{"bac.localhost", ".localhost is loopback"},
+		{"platform.test", ".test is testing"},
+		{"PLATFORM.Example.", ".example is documentation"},
+		{"lab.home.arpa", ".home.arpa is home networks"},
+		{"home.arpa", ".home.arpa is home networks"},
+		{"x.onion", ".onion is Tor"},
+		{"svc.alt", ".alt is non-DNS resolution"},
+		{"bac.invalid", ".invalid is reserved to never resolve"},
+	} {
+		got := NotPublicDomain(tc.name)
+		if (tc.want == "") != (got == "") || !strings.HasPrefix(got, tc.want) {
+			t.Errorf("NotPublicDomain(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
