@@ -1,10 +1,12 @@
 package stacks
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 
 	"github.com/bac-platform/infra/components/addons"
+	"github.com/bac-platform/infra/components/admission"
 	"github.com/bac-platform/infra/components/gateway"
 	"github.com/bac-platform/infra/components/gitops"
 	"github.com/bac-platform/infra/components/mesh"
@@ -221,6 +223,17 @@ func (c Config) crossCheck() validate.Problems {
 	if c.Identity.Enabled && c.Gateway.Enabled && c.Addons.Certificates.Enabled && c.Addons.Certificates.Issuer == addons.IssuerStaging {
 		ps.Add(Namespace+":"+KeyAddons+".certificates.issuer", "%q certificates are not trusted by the keycloak provider, which configures the realm at https://auth.%s: the realm step would fail; use %q (after delegating the zone) or try the region with %s.enabled false",
 			addons.IssuerStaging, c.Domain, addons.IssuerProduction, Namespace+":"+KeyIdentity)
+	}
+	// No namespace the platform deploys to may skip admission in
+	// production: exempting one would let its pods skip every policy.
+	if c.Environment == Production && c.Admission.Enabled {
+		for i, ns := range c.Admission.ExemptNamespaces {
+			for _, n := range c.wire().Namespaces.Namespaces {
+				if n.Name == ns && !slices.Contains(admission.SystemNamespaces, ns) {
+					ps.Add(fmt.Sprintf("%s:%s.exemptNamespaces[%d]", Namespace, KeyAdmission, i), "%q is a namespace the platform deploys to (tier %s): in production its pods must pass the admission policies", ns, n.Tier)
+				}
+			}
+		}
 	}
 	return ps
 }

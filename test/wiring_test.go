@@ -250,3 +250,13 @@ func TestTheOfficeReachesKeycloaksAdminByDefault(t *testing.T) {
 		t.Errorf("allow list %v lacks the stack's publicAccessCidrs (the office)", sources)
 	}
 }
+
+// TestNoPlatformNamespaceSkipsAdmissionInProduction: exempting a namespace
+// the platform deploys to would let its pods skip every policy.
+func TestNoPlatformNamespaceSkipsAdmissionInProduction(t *testing.T) {
+	problems := refusedWith(t, map[string]string{"bac:admission": `{"exemptNamespaces":["kube-system","kube-public","kube-node-lease","crm"]}`})
+	want := `bac:admission.exemptNamespaces[3]: "crm" is a namespace the platform deploys to`
+	if !slices.ContainsFunc(problems, func(p string) bool { return strings.HasPrefix(p, want) }) {
+		t.Errorf("problems = %v, want one starting %q", problems, want)
+	}
+}

@@ -48,6 +48,9 @@ type Args struct {
 	Exceptions []kube.ServiceAccountRef `json:"-"`
 }
 
+// SystemNamespaces are the control plane's namespaces, exempt by default.
+var SystemNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
+
 // DefaultArgs deny in production and warn and audit elsewhere, so a staging
 // workload that breaks a rule is seen before it reaches production.
 func DefaultArgs(production bool) Args {
@@ -55,7 +58,7 @@ func DefaultArgs(production bool) Args {
 	if production {
 		actions = []string{Deny}
 	}
-	return Args{Enabled: true, Actions: actions, ExemptNamespaces: []string{"kube-system", "kube-public", "kube-node-lease"}, Production: production}
+	return Args{Enabled: true, Actions: actions, ExemptNamespaces: slices.Clone(SystemNamespaces), Production: production}
 }
 
 // Validate returns every problem, each at its path below path.
@@ -85,6 +88,17 @@ func (a Args) Validate(path string) validate.Problems {
 	}
 	for i, ns := range a.ExemptNamespaces {
 		kube.ValidateName(&ps, fmt.Sprintf("%s.exemptNamespaces[%d]", path, i), ns)
+	}
+	// The list replaces the default, so a production list without the
+	// control plane's namespaces would refuse its pods (the CNI and CSI
+	// drivers need the host).
+	if a.Production {
+		for _, ns := range SystemNamespaces {
+			if !slices.Contains(a.ExemptNamespaces, ns) {
+				ps.Add(path+".exemptNamespaces", "%v lacks %s: the list replaces the default, and in production the control plane's pods there would be refused; list %v and nothing else the platform runs",
+					a.ExemptNamespaces, ns, SystemNamespaces)
+			}
+		}
 	}
 	return ps
 }

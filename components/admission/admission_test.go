@@ -92,6 +92,10 @@ func TestValidate(t *testing.T) {
 		{"deny and warn", func(a *admission.Args) { a.Actions = []string{"Deny", "Warn"} }, staging, "a.actions: cannot hold both Deny and Warn"},
 		{"no action", func(a *admission.Args) { a.Actions = nil }, staging, "a.actions: is empty"},
 		{"bad namespace", func(a *admission.Args) { a.ExemptNamespaces = []string{"Kube_System"} }, staging, `a.exemptNamespaces[0]: "Kube_System" is not a Kubernetes name`},
+		// The list replaces the default: production must keep the control plane's.
+		{"production list without kube-system", func(a *admission.Args) { a.ExemptNamespaces = []string{"kube-public", "kube-node-lease"} }, prod,
+			"a.exemptNamespaces: [kube-public kube-node-lease] lacks kube-system"},
+		{"staging may narrow the list", func(a *admission.Args) { a.ExemptNamespaces = []string{"kube-system"}; a.Actions = nil }, staging, "a.actions: is empty"},
 	}
 	for _, a := range []admission.Args{prod, staging} {
 		if ps := a.Validate("a"); len(ps) != 0 {
