@@ -213,10 +213,10 @@ func (a Args) Validate(path string) validate.Problems {
 	}
 	a.validateVersion(&ps, path+".version")
 	for i, c := range a.PublicAccessCIDRs {
-		validate.CIDR(&ps, fmt.Sprintf("%s.publicAccessCidrs[%d]", path, i), c)
+		validate.PublicCIDR(&ps, fmt.Sprintf("%s.publicAccessCidrs[%d]", path, i), c)
 	}
 	for i, c := range a.RunnerCIDRs {
-		validate.CIDR(&ps, fmt.Sprintf("%s.runnerCidrs[%d]", path, i), c)
+		validate.PublicCIDR(&ps, fmt.Sprintf("%s.runnerCidrs[%d]", path, i), c)
 	}
 	for _, field := range []struct{ name, arn string }{{"deployRoleArn", a.DeployRoleARN}, {"previewRoleArn", a.PreviewRoleARN}} {
 		if field.arn != "" {

@@ -118,6 +118,10 @@ func TestAWSMeaning(t *testing.T) {
 		{"admin role twice", func(a *Args) {
 			a.AdminRoleARNs = []string{"arn:aws:iam::123456789012:role/admin", "arn:aws:iam::123456789012:role/admin"}
 		}, []string{`bac:cluster.adminRoleArns[1]: "arn:aws:iam::123456789012:role/admin" is also adminRoleArns[0]`}},
+		{"private runner addresses", func(a *Args) { a.RunnerCIDRs = []string{"10.0.0.0/16"} },
+			[]string{`bac:cluster.runnerCidrs[0]: "10.0.0.0/16" is private (RFC 1918): the public endpoint only ever sees public source addresses`}},
+		{"loopback office", func(a *Args) { a.PublicAccessCIDRs = []string{"127.0.0.1/32"} },
+			[]string{`bac:cluster.publicAccessCidrs[0]: "127.0.0.1/32" is loopback`}},
 		{"deploy role as admin", func(a *Args) {
 			a.DeployRoleARN, a.AdminRoleARNs = "arn:aws:iam::123456789012:role/ci", []string{"arn:aws:iam::123456789012:role/ci"}
 		}, []string{`bac:cluster.adminRoleArns[0]: "arn:aws:iam::123456789012:role/ci" is the deploy role, the cluster's creator`}},

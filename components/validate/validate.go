@@ -133,6 +133,40 @@ func NotPublicDomain(name string) string {
 	return ""
 }
 
+// nonPublicRanges are the IPv4 ranges no address on the internet comes
+// from, with what each is (RFC 6890's special-purpose registry).
+var nonPublicRanges = []struct {
+	prefix netip.Prefix
+	what   string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), "this network (RFC 791)"},
+	{netip.MustParsePrefix("10.0.0.0/8"), "private (RFC 1918)"},
+	{netip.MustParsePrefix("100.64.0.0/10"), "shared carrier-grade NAT space (RFC 6598)"},
+	{netip.MustParsePrefix("127.0.0.0/8"), "loopback (RFC 1122)"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local (RFC 3927)"},
+	{netip.MustParsePrefix("172.16.0.0/12"), "private (RFC 1918)"},
+	{netip.MustParsePrefix("192.168.0.0/16"), "private (RFC 1918)"},
+	{netip.MustParsePrefix("224.0.0.0/4"), "multicast (RFC 5771)"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "reserved (RFC 1112)"},
+}
+
+// PublicCIDR records a problem at path unless value is a CIDR block of
+// public addresses: a setting that a public endpoint compares with the
+// source address of a connection from the internet can never match a
+// private, loopback, link-local or carrier-grade NAT block.
+func PublicCIDR(ps *Problems, path, value string) {
+	p, ok := CIDR(ps, path, value)
+	if !ok || p.Bits() == 0 {
+		return
+	}
+	for _, r := range nonPublicRanges {
+		if r.prefix.Contains(p.Addr()) && p.Bits() >= r.prefix.Bits() {
+			ps.Add(path, "%q is %s: the public endpoint only ever sees public source addresses, so it would admit nobody", value, r.what)
+			return
+		}
+	}
+}
+
 // DNSName records a problem at path unless name is a fully qualified DNS
 // name of at least two labels, by apimachinery's rules (a lowercase RFC 1123
 // subdomain), each label at most 63 characters.

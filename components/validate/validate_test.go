@@ -124,3 +124,27 @@ func TestNotPublicDomain(t *testing.T) {
 		}
 	}
 }
+
+func TestPublicCIDR(t *testing.T) {
+	for _, tc := range []struct{ value, want string }{
+		{"198.51.100.10/32", ""},
+		{"203.0.113.0/28", ""},
+		{"0.0.0.0/0", ""}, // everything: the gate judges how open an endpoint may be
+		{"10.20.0.0/16", "is private (RFC 1918)"},
+		{"172.31.5.4/32", "is private (RFC 1918)"},
+		{"192.168.1.0/24", "is private (RFC 1918)"},
+		{"100.64.12.0/24", "is shared carrier-grade NAT space"},
+		{"127.0.0.1/32", "is loopback"},
+		{"169.254.169.254/32", "is link-local"},
+		{"8.8.8.8", "is not a CIDR block"},
+	} {
+		var ps Problems
+		PublicCIDR(&ps, "p", tc.value)
+		switch {
+		case tc.want == "" && len(ps) != 0:
+			t.Errorf("PublicCIDR(%q) = %v, want none", tc.value, ps)
+		case tc.want != "" && (len(ps) != 1 || !strings.Contains(ps[0].String(), tc.want)):
+			t.Errorf("PublicCIDR(%q) = %v, want %q", tc.value, ps, tc.want)
+		}
+	}
+}
