@@ -39,12 +39,12 @@ K8S_PROVIDER_VERSION := 4.0.0-20260115033456-f47bc2d6f199
 
 # What the long tool builds take from empty caches on a 2-core machine,
 # measured with `make bench-cold` (tools/bench-cold.sh); printed when they run.
-PULUMI_COLD := about 8 min
-ETCD_COLD := about 3 min
+PULUMI_COLD := about 6 min
+ETCD_COLD := about 2 min
 ETCD_NOTE := (the version k8s.io/kubernetes $(K8S_VERSION) requires)
-K8S_CMDS_COLD := about 12 min
-KWOK_COLD := about 4.5 min
-K8S_PROVIDER_COLD := about 15 min
+K8S_CMDS_COLD := about 7.5 min
+KWOK_COLD := about 1 min after make lint, 4.5 min alone
+K8S_PROVIDER_COLD := about 11 min
 
 .PHONY: deps tools k8s-tools plan plan-json report lint test test-unit test-engine test-race test-integration bench-engine bench-test bench-cold fmt
 
