@@ -43,7 +43,7 @@ PULUMI_COLD := about 6 min
 ETCD_COLD := about 2 min
 ETCD_NOTE := (the version k8s.io/kubernetes $(K8S_VERSION) requires)
 K8S_CMDS_COLD := about 7.5 min
-KWOK_COLD := about 1 min after make lint, 4.5 min alone
+KWOK_COLD := about 1-4.5 min (1 when make lint built its client libraries)
 K8S_PROVIDER_COLD := about 11 min
 
 .PHONY: deps tools k8s-tools plan plan-json report lint test test-unit test-engine test-race test-integration bench-engine bench-test bench-cold fmt
